@@ -1,0 +1,98 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "nethealth",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "agent", targets: ["AgentCLI"]),
+        .executable(name: "cilium-health", targets: ["CiliumHealthCLI"]),
+        .executable(name: "cilium-health-responder", targets: ["HealthResponderCLI"]),
+        .executable(name: "icmp-bench", targets: ["ICMPBench"]),
+        .executable(name: "conntest", targets: ["ConnTestCLI"]),
+        .executable(name: "echo-server", targets: ["EchoServerCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Wire models, status semantics and the upstream-compatible text/JSON formats.
+        .target(name: "HealthAPI", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        // Raw ICMP echo sockets (v4/v6) with id/sequence matching.
+        .target(name: "ICMPProbe", swiftSettings: strict),
+        // Small HTTP helpers shared by servers and clients (unix-socket clients, server bootstrap).
+        .target(name: "HTTPSupport", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .target(name: "HealthDaemon", dependencies: [
+            "HealthAPI", "ICMPProbe", "HTTPSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .target(name: "Agent", dependencies: [
+            "HealthAPI", "HealthDaemon", "HTTPSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "AgentCLI", dependencies: [
+            "Agent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "CiliumHealthCLI", dependencies: [
+            "HealthAPI", "HealthDaemon", "HTTPSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "HealthResponderCLI", dependencies: [
+            "HealthDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "ICMPBench", dependencies: [
+            "ICMPProbe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "bench/ICMPBench", swiftSettings: strict),
+        // The connectivity-check workload model and its upstream-compatible YAML.
+        .target(name: "ConnTest", swiftSettings: strict),
+        .executableTarget(name: "ConnTestCLI", dependencies: [
+            "ConnTest", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        // The json-mock server the checks target.
+        .target(name: "EchoServer", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "EchoServerCLI", dependencies: [
+            "EchoServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .testTarget(name: "ConnTestTests", dependencies: [
+            "ConnTest", "ConnTestCLI", .product(name: "Yams", package: "Yams"),
+        ], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "EchoServerTests", dependencies: [
+            "EchoServer", "EchoServerCLI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], swiftSettings: strict),
+        .testTarget(name: "ICMPProbeTests", dependencies: ["ICMPProbe", "ICMPBench"], swiftSettings: strict),
+        .testTarget(name: "HealthAPITests", dependencies: ["HealthAPI"], swiftSettings: strict),
+        // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
+        .testTarget(name: "LocalClusterTests", dependencies: [
+            "HealthAPI", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI",
+        ], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,95 @@
+import Foundation
+import HealthAPI
+
+/// The local cluster file: what `cluster up` built and every node agent reads.
+public struct ClusterSpec: Codable, Sendable, Equatable {
+    public var name: String
+    public var ipv6: Bool
+    public var probeRatio: Double
+    public var nodes: [NodeSpec]
+
+    public struct NodeSpec: Codable, Sendable, Equatable {
+        public var name: String
+        public var index: Int
+        public var ipv4: String
+        public var ipv6: String?
+        public var podCIDRv4: String
+        public var podCIDRv6: String?
+        /// The node-side router address of its pod range (upstream's cilium_host IP).
+        public var routerIPv4: String
+        public var routerIPv6: String?
+        public var healthIPv4: String
+        public var healthIPv6: String?
+    }
+
+    public static let maxNodes = 200
+
+    /// Addresses come from the benchmarking range (198.18.0.0/15) and fd00::/8 only.
+    public static func plan(name: String, nodeCount: Int, ipv6: Bool, probeRatio: Double) -> ClusterSpec {
+        let nodes = (1...nodeCount).map { i -> NodeSpec in
+            NodeSpec(
+                name: "node-\(i)", index: i,
+                ipv4: "198.18.0.\(10 + i)", ipv6: ipv6 ? "fd00:198::\(10 + i)" : nil,
+                podCIDRv4: "198.19.\(i).0/24", podCIDRv6: ipv6 ? "fd00:199:0:\(i)::/64" : nil,
+                routerIPv4: "198.19.\(i).1", routerIPv6: ipv6 ? "fd00:199:0:\(i)::1" : nil,
+                healthIPv4: "198.19.\(i).2", healthIPv6: ipv6 ? "fd00:199:0:\(i)::2" : nil)
+        }
+        return ClusterSpec(name: name, ipv6: ipv6, probeRatio: probeRatio, nodes: nodes)
+    }
+
+    public static let nodeIPv4Prefix = 24
+    public static let nodeIPv6Prefix = 64
+
+    public func node(named: String) -> NodeSpec? { nodes.first { $0.name == named } }
+
+    /// `<cluster>/<node>`, the full name upstream uses in the health API.
+    public func fullName(_ node: NodeSpec) -> String { "\(name)/\(node.name)" }
+
+    /// The node as the agent API describes it.
+    public func element(_ node: NodeSpec) -> NodeElement {
+        NodeElement(
+            name: fullName(node),
+            primaryAddress: NodeAddressing(
+                ipv4: NodeAddressingElement(ip: node.ipv4, enabled: true, addressType: "InternalIP"),
+                ipv6: node.ipv6.map { NodeAddressingElement(ip: $0, enabled: true, addressType: "InternalIP") }),
+            secondaryAddresses: [],
+            healthEndpointAddress: NodeAddressing(
+                ipv4: NodeAddressingElement(ip: node.healthIPv4, enabled: true, allocRange: node.podCIDRv4),
+                ipv6: node.healthIPv6.map { NodeAddressingElement(ip: $0, enabled: true, allocRange: node.podCIDRv6) }))
+    }
+
+    public static func load(_ path: String) throws -> ClusterSpec {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        do {
+            return try JSONDecoder().decode(ClusterSpec.self, from: data)
+        } catch {
+            throw AgentError("cluster file \(path) is not valid: \(error)")
+        }
+    }
+
+    /// Written to a temporary file and renamed, so a reader never sees half a file.
+    public func save(_ path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(self), to: path)
+    }
+}
+
+/// A failure with a message meant for the person at the terminal.
+public struct AgentError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
+}
+
+enum AtomicFile {
+    static func write(_ data: Data, to path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let tmp = path + ".tmp.\(getpid())"
+        try data.write(to: URL(fileURLWithPath: tmp))
+        guard rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw AgentError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

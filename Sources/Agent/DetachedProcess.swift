@@ -1,0 +1,85 @@
+import Foundation
+
+/// Starts long-running daemons (node agents, responders) in their own session, so they outlive
+/// the command that started them and never hold its terminal.
+public enum DetachedProcess {
+    /// glibc's POSIX_SPAWN_SETSID, hidden from Swift behind _GNU_SOURCE.
+    private static let posixSpawnSetsid: Int32 = 0x80
+
+    public static func spawn(_ args: [String], logPath: String, environment: [String: String]? = nil) throws -> pid_t {
+        guard let tool = args.first else { throw AgentError("empty command") }
+        let path = try Command.resolve(tool)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // A daemon must not keep the caller's pipes open, or whoever reads our output waits forever.
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, Int16(posixSpawnSetsid | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attr, &all)
+
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var cArgs: [UnsafeMutablePointer<CChar>?] = ([path] + args.dropFirst()).map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+        defer {
+            cArgs.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attr, &cArgs, &cEnv)
+        guard rc == 0 else { throw AgentError("cannot start \(path): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc ≥ 2.34's posix_spawn_file_actions_addclosefrom_np, not exported to Swift (a GNU extension).
+    private static let addCloseFrom: AddCloseFrom? = {
+        guard let sym = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            return nil
+        }
+        return unsafeBitCast(sym, to: AddCloseFrom.self)
+    }()
+
+    public static func isAlive(_ pid: pid_t) -> Bool {
+        guard pid > 0 else { return false }
+        if kill(pid, 0) != 0 { return false }
+        // A zombie still answers kill(0); treat it as gone.
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+            return state != "Z"
+        }
+        return true
+    }
+
+    public static func readPidfile(_ path: String) -> pid_t? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// SIGTERM, then SIGKILL after `grace` if the process is still there.
+    public static func stop(_ pid: pid_t, grace: TimeInterval = 3) {
+        guard isAlive(pid) else { return }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while isAlive(pid), Date() < deadline { usleep(50_000) }
+        if isAlive(pid) { kill(pid, SIGKILL) }
+    }
+
+    /// The directory of the running executable: sibling binaries (agent, responder, CLI) live there.
+    public static var executableDirectory: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (exe as NSString).deletingLastPathComponent
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+import HTTPSupport
+import HealthAPI
+
+/// `agent cluster up|down|list|exec|fault`: N nodes as network namespaces on this machine.
+public struct LocalCluster {
+    public let layout: StateLayout
+
+    public init(name: String, stateRoot: String = StateLayout.defaultRoot) throws {
+        try StateLayout.validate(clusterName: name)
+        layout = StateLayout(cluster: name, root: stateRoot)
+    }
+
+    public var name: String { layout.cluster }
+
+    public func loadSpec() throws -> ClusterSpec {
+        guard FileManager.default.fileExists(atPath: layout.specPath) else {
+            throw AgentError("cluster '\(name)' is not up (no \(layout.specPath)); run `agent cluster up --name \(name)`")
+        }
+        return try ClusterSpec.load(layout.specPath)
+    }
+
+    // MARK: up
+
+    public enum UpResult: Equatable { case created, alreadyUp }
+
+    /// Idempotent: an intact cluster of the same shape is left alone; a broken one is rebuilt.
+    public func up(nodes: Int, ipv6: Bool, probeRatio: Double, progress: (String) -> Void) async throws -> UpResult {
+        guard (1...ClusterSpec.maxNodes).contains(nodes) else {
+            throw AgentError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
+        }
+        _ = try ProbeIntervalCheck.validate(probeRatio)
+        let lock = try ClusterLock(path: layout.lockPath)
+        defer { lock.release() }
+
+        if let existing = try? ClusterSpec.load(layout.specPath) {
+            if existing.nodes.count != nodes || existing.ipv6 != ipv6 {
+                throw AgentError("cluster '\(name)' is up with \(existing.nodes.count) nodes\(existing.ipv6 ? " (dual-stack)" : ""); "
+                    + "run `agent cluster down --name \(name)` first")
+            }
+            if isHealthy(existing) { return .alreadyUp }
+            progress("cluster '\(name)' is damaged; rebuilding")
+        }
+        teardown()
+
+        let spec = ClusterSpec.plan(name: name, nodeCount: nodes, ipv6: ipv6, probeRatio: probeRatio)
+        do {
+            progress("creating \(nodes) node namespaces and bridge")
+            try ClusterNetwork(layout: layout, spec: spec).create()
+            try spec.save(layout.specPath)
+            let agent = DetachedProcess.executableDirectory + "/agent"
+            for node in spec.nodes {
+                try FileManager.default.createDirectory(atPath: layout.nodeDir(node.name), withIntermediateDirectories: true)
+                _ = try DetachedProcess.spawn(
+                    ["nsenter", "--net=/run/netns/\(layout.nodeNamespace(node.name))", agent, "node", "run",
+                     "--cluster", name, "--node", node.name, "--state-dir", layout.root],
+                    logPath: layout.agentLog(node.name))
+            }
+            progress("waiting for \(nodes) agents")
+            try await waitForAgents(spec, timeout: .seconds(30))
+        } catch {
+            teardown()
+            throw error
+        }
+        return .created
+    }
+
+    private func waitForAgents(_ spec: ClusterSpec, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var pending = spec.nodes.map(\.name)
+        while !pending.isEmpty {
+            var still: [String] = []
+            for node in pending where !(await answers(node)) { still.append(node) }
+            pending = still
+            if pending.isEmpty { break }
+            guard ContinuousClock.now < deadline else {
+                let logs = pending.map { "\($0): \(lastLines(layout.agentLog($0)))" }.joined(separator: "\n")
+                throw AgentError("agents did not come up within 30s: \(pending.joined(separator: ", "))\n\(logs)")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    private func answers(_ node: String) async -> Bool {
+        let health = APIClient(endpoint: .unix(path: layout.healthSocket(node)), timeout: .seconds(2))
+        let agent = APIClient(endpoint: .unix(path: layout.agentSocket(node)), timeout: .seconds(2))
+        guard (try? await agent.send(.GET, "/v1/healthz"))?.status == 200 else { return false }
+        return (try? await health.send(.GET, "/v1beta/status"))?.status == 200
+    }
+
+    private func lastLines(_ path: String) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log)" }
+        return text.split(separator: "\n").suffix(3).joined(separator: " | ")
+    }
+
+    func isHealthy(_ spec: ClusterSpec) -> Bool {
+        guard Netns.exists(layout.bridgeNamespace) else { return false }
+        return spec.nodes.allSatisfy { node in
+            Netns.exists(layout.nodeNamespace(node.name))
+                && DetachedProcess.readPidfile(layout.agentPidfile(node.name)).map(DetachedProcess.isAlive) == true
+        }
+    }
+
+    // MARK: down
+
+    /// Removes every process, namespace and file of this cluster, also after a crash (nothing is
+    /// taken on trust from the state files: namespaces are found by name, processes by namespace).
+    public func down() throws -> (namespaces: Int, processes: Int) {
+        let lock = try ClusterLock(path: layout.lockPath)
+        defer { lock.release() }
+        return teardown()
+    }
+
+    @discardableResult
+    private func teardown() -> (namespaces: Int, processes: Int) {
+        let owned = Netns.list().filter(layout.ownsNamespace)
+        var killed = 0
+        // Agents first so they do not relaunch their endpoints while we delete them.
+        let nodeDirs = (try? FileManager.default.contentsOfDirectory(atPath: layout.clusterDir)) ?? []
+        for dir in nodeDirs {
+            if let pid = DetachedProcess.readPidfile(layout.agentPidfile(dir)), DetachedProcess.isAlive(pid) {
+                DetachedProcess.stop(pid, grace: 2)
+                killed += 1
+            }
+        }
+        for ns in owned {
+            for pid in Netns.pids(ns) where DetachedProcess.isAlive(pid) {
+                DetachedProcess.stop(pid, grace: 2)
+                killed += 1
+            }
+        }
+        for ns in owned { Netns.delete(ns) }
+        try? FileManager.default.removeItem(atPath: layout.clusterDir)
+        return (owned.count, killed)
+    }
+
+    // MARK: list
+
+    public struct Summary: Sendable {
+        public let name: String
+        public let nodes: Int
+        public let ipv6: Bool
+        public let agentsRunning: Int
+        public let orphaned: Bool
+    }
+
+    /// Clusters with a state directory, plus ones whose namespaces survive without one.
+    public static func list(stateRoot: String = StateLayout.defaultRoot) -> [Summary] {
+        var names = Set(((try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []).filter {
+            FileManager.default.fileExists(atPath: "\(stateRoot)/\($0)/cluster.json")
+        })
+        for ns in Netns.list() where ns.hasPrefix("nh-") && ns.hasSuffix("-br") {
+            names.insert(String(ns.dropFirst(3).dropLast(3)))
+        }
+        return names.sorted().map { name in
+            let layout = StateLayout(cluster: name, root: stateRoot)
+            guard let spec = try? ClusterSpec.load(layout.specPath) else {
+                return Summary(name: name, nodes: Netns.list().filter { layout.ownsNamespace($0) && !$0.hasSuffix("-health") && !$0.hasSuffix("-br") }.count,
+                               ipv6: false, agentsRunning: 0, orphaned: true)
+            }
+            let running = spec.nodes.filter {
+                DetachedProcess.readPidfile(layout.agentPidfile($0.name)).map(DetachedProcess.isAlive) == true
+            }.count
+            return Summary(name: name, nodes: spec.nodes.count, ipv6: spec.ipv6, agentsRunning: running, orphaned: false)
+        }
+    }
+
+    // MARK: exec
+
+    /// Replaces this process with `command` inside the node's namespace; the node's health socket
+    /// becomes cilium-health's default `-H`, and our binaries come first on PATH.
+    public func exec(node: String, command: [String]) throws -> Never {
+        let spec = try loadSpec()
+        guard spec.node(named: node) != nil else {
+            throw AgentError("no node '\(node)' in cluster '\(name)'; nodes: \(spec.nodes.map(\.name).joined(separator: ", "))")
+        }
+        guard !command.isEmpty else { throw AgentError("missing command: agent cluster exec \(node) -- CMD...") }
+        var env = ProcessInfo.processInfo.environment
+        env["CILIUM_HEALTH_SOCK"] = layout.healthSocket(node)
+        env["CILIUM_SOCK"] = layout.agentSocket(node)
+        env["PATH"] = DetachedProcess.executableDirectory + ":" + (env["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin")
+        let nsenter = try Command.resolve("nsenter")
+        let argv = [nsenter, "--net=/run/netns/\(layout.nodeNamespace(node))", "--"] + command
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        execve(nsenter, &cArgs, &cEnv)
+        let err = String(cString: strerror(errno))
+        cArgs.forEach { free($0) }
+        cEnv.forEach { free($0) }
+        throw AgentError("cannot exec nsenter: \(err)")
+    }
+
+    // MARK: fault
+
+    public func fault(node: String, change: (inout FaultSpec) -> Void) throws -> FaultSpec {
+        let spec = try loadSpec()
+        guard spec.node(named: node) != nil else {
+            throw AgentError("no node '\(node)' in cluster '\(name)'; nodes: \(spec.nodes.map(\.name).joined(separator: ", "))")
+        }
+        let path = layout.faultPath(node)
+        var fault = (try? JSONDecoder().decode(FaultSpec.self, from: Data(contentsOf: URL(fileURLWithPath: path)))) ?? FaultSpec()
+        change(&fault)
+        try fault.apply(namespace: layout.nodeNamespace(node))
+        if fault.isEmpty {
+            unlink(path)
+        } else {
+            try AtomicFile.write(try JSONEncoder().encode(fault), to: path)
+        }
+        return fault
+    }
+}
+
+enum ProbeIntervalCheck {
+    static func validate(_ ratio: Double) throws -> Double {
+        guard ratio >= 0, ratio <= 1, ratio.isFinite else {
+            throw AgentError("--probe-ratio must be within [0, 1], got \(ratio)")
+        }
+        return ratio
+    }
+}
+
+/// An exclusive flock so two `up`/`down` runs on one cluster never interleave.
+struct ClusterLock {
+    let fd: Int32
+
+    init(path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw AgentError("cannot open lock \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX) == 0 else {
+            close(fd)
+            throw AgentError("cannot lock \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import HTTPSupport
+import HealthDaemon
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// One node's agent process (`agent node run`): the agent API, the health endpoint and the health daemon.
+public struct NodeAgent {
+    public let layout: StateLayout
+    public let nodeName: String
+    public let logger: Logger
+
+    public init(layout: StateLayout, nodeName: String, logger: Logger) {
+        self.layout = layout
+        self.nodeName = nodeName
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let spec = try ClusterSpec.load(layout.specPath)
+        guard let node = spec.node(named: nodeName) else {
+            throw AgentError("node '\(nodeName)' is not in cluster '\(spec.name)' (\(layout.specPath))")
+        }
+        try AtomicFile.write(Data("\(getpid())\n".utf8), to: layout.agentPidfile(nodeName))
+
+        let endpoint = HealthEndpoint(layout: layout, spec: spec, node: node, logger: logger)
+        _ = try endpoint.create()
+
+        let agentSocket = layout.agentSocket(nodeName)
+        try UnixSocketFile.prepare(agentSocket)
+        let agentAPI = Application(
+            router: AgentAPIRoutes.router(layout: layout, nodeName: nodeName, tracker: NodeDiffTracker()),
+            configuration: .init(address: .unixDomainSocket(path: agentSocket)), logger: logger)
+
+        let health = try HealthDaemon(config: HealthDaemonConfig(
+            socketPath: layout.healthSocket(nodeName), agent: .unix(path: agentSocket),
+            responderAddresses: [node.ipv4] + (node.ipv6.map { [$0] } ?? []),
+            probeRatio: spec.probeRatio), logger: logger)
+
+        let controller = HealthEndpointController(endpoint: endpoint, healthIP: node.healthIPv4, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [agentAPI] + health.services + [controller],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("agent running", metadata: ["node": "\(spec.fullName(node))", "socket": "\(agentSocket)"])
+        try await group.run()
+        endpoint.remove()
+    }
+}
+
+/// Upstream's `cilium-health-ep` controller: checks the endpoint every 60 s and relaunches it
+/// after 5 minutes without a successful `/hello`.
+struct HealthEndpointController: Service {
+    let endpoint: HealthEndpoint
+    let healthIP: String
+    let logger: Logger
+    var checkEvery: Duration = .seconds(60)
+    var relaunchAfter: Duration = .seconds(300)
+
+    func run() async throws {
+        let probe = HTTPProbe(port: 4240, timeout: .seconds(5))
+        await cancelWhenGracefulShutdown { await watch(probe) }
+        await probe.shutdown()
+    }
+
+    private func watch(_ probe: HTTPProbe) async {
+        var lastSuccess = ContinuousClock.now
+        while !Task.isCancelled {
+            if case .ok = await probe.probe(healthIP) {
+                lastSuccess = .now
+            } else if ContinuousClock.now - lastSuccess >= relaunchAfter {
+                logger.warning("health endpoint unreachable for 5m, relaunching")
+                do { _ = try endpoint.create() } catch { logger.error("relaunch failed: \(error)") }
+                lastSuccess = .now
+            }
+            try? await Task.sleep(for: checkEvery)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Where a local cluster keeps its files and how its namespaces are named.
+public struct StateLayout: Sendable {
+    public let root: String
+    public let cluster: String
+
+    /// `$NETHEALTH_STATE_DIR` moves the whole tree (tests use it); default /run/nethealth.
+    public static var defaultRoot: String {
+        ProcessInfo.processInfo.environment["NETHEALTH_STATE_DIR"] ?? "/run/nethealth"
+    }
+
+    public init(cluster: String, root: String = StateLayout.defaultRoot) {
+        self.root = root
+        self.cluster = cluster
+    }
+
+    /// Short and DNS-like so every derived name fits the 15-byte interface and netns conventions.
+    public static func validate(clusterName: String) throws {
+        let ok = !clusterName.isEmpty && clusterName.count <= 20
+            && clusterName.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+            && clusterName.first != "-" && clusterName.last != "-"
+        guard ok else {
+            throw AgentError("invalid cluster name '\(clusterName)': use 1-20 lowercase letters, digits or '-'")
+        }
+    }
+
+    public var clusterDir: String { "\(root)/\(cluster)" }
+    public var specPath: String { "\(clusterDir)/cluster.json" }
+    public var lockPath: String { "\(root)/\(cluster).lock" }
+    public func nodeDir(_ node: String) -> String { "\(clusterDir)/\(node)" }
+    public func agentSocket(_ node: String) -> String { "\(nodeDir(node))/cilium.sock" }
+    public func healthSocket(_ node: String) -> String { "\(nodeDir(node))/health.sock" }
+    public func agentPidfile(_ node: String) -> String { "\(nodeDir(node))/agent.pid" }
+    public func agentLog(_ node: String) -> String { "\(nodeDir(node))/agent.log" }
+    public func healthEndpointPidfile(_ node: String) -> String { "\(nodeDir(node))/health-endpoint.pid" }
+    public func healthEndpointLog(_ node: String) -> String { "\(nodeDir(node))/health-endpoint.log" }
+    public func faultPath(_ node: String) -> String { "\(nodeDir(node))/fault.json" }
+
+    public var bridgeNamespace: String { "nh-\(cluster)-br" }
+    public func nodeNamespace(_ node: String) -> String { "nh-\(cluster)-\(node)" }
+    public func healthNamespace(_ node: String) -> String { "nh-\(cluster)-\(node)-health" }
+
+    /// True for every namespace this cluster can have made, and for no other cluster's.
+    public func ownsNamespace(_ ns: String) -> Bool {
+        let prefix = "nh-\(cluster)-"
+        guard ns.hasPrefix(prefix) else { return false }
+        let rest = ns.dropFirst(prefix.count)
+        if rest == "br" { return true }
+        var tail = Substring(rest)
+        if tail.hasSuffix("-health") { tail = tail.dropLast("-health".count) }
+        guard tail.hasPrefix("node-") else { return false }
+        let digits = tail.dropFirst("node-".count)
+        return !digits.isEmpty && digits.allSatisfy(\.isNumber)
+    }
+}

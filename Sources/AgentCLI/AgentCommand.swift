@@ -1,0 +1,212 @@
+import Agent
+import ArgumentParser
+import Foundation
+import Logging
+
+@main
+struct AgentMain {
+    static func main() async {
+        do {
+            var command = try AgentCommand.parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as AgentError {
+            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
+            exit(1)
+        } catch {
+            // Usage errors exit 2 across this project's tools (ArgumentParser would use 64).
+            let code = AgentCommand.exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data("Error: \(AgentCommand.message(for: error))\n".utf8))
+                exit(2)
+            }
+            AgentCommand.exit(withError: error)
+        }
+    }
+}
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "The node agent: hosts the health daemon and runs a local multi-node cluster.",
+        discussion: """
+            A local cluster is N nodes as network namespaces on this machine, joined by a bridge in a
+            namespace of its own. Each node runs one `agent node run` process: the agent API
+            (cilium.sock), the health API (health.sock), the /hello responder on :4240 and a health
+            endpoint namespace. Needs root (network namespaces and raw ICMP sockets).
+
+            Quick start:
+              agent cluster up --nodes 3
+              agent cluster exec node-1 -- cilium-health status --probe
+              agent cluster down
+            """,
+        subcommands: [ClusterCommand.self, NodeCommand.self])
+}
+
+struct ClusterOptions: ParsableArguments {
+    @Option(name: .long, help: "Cluster name (1-20 lowercase letters, digits or '-').")
+    var name: String = "local"
+
+    func cluster() throws -> LocalCluster { try LocalCluster(name: name) }
+}
+
+struct ClusterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Create, inspect, fault and remove local clusters.",
+        subcommands: [Up.self, Down.self, List.self, Exec.self, Fault.self])
+
+    struct Up: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring up a local cluster (idempotent).",
+            discussion: "Nodes get 198.18.0.(10+i)/24 and pod range 198.19.i.0/24; with --ipv6 also fd00:198::(10+i)/64 and fd00:199:0:i::/64.")
+
+        @Option(name: .long, help: "Number of nodes (1-200).")
+        var nodes: Int = 3
+        @OptionGroup var cluster: ClusterOptions
+        @Flag(name: .long, help: "Dual-stack: add IPv6 addresses (secondary paths) to nodes and health endpoints.")
+        var ipv6 = false
+        @Option(name: .long, help: "connectivity-probe-frequency-ratio for the agents, in [0, 1]; 0 probes most often.")
+        var probeRatio: Double = 0.5
+
+        func run() async throws {
+            let c = try cluster.cluster()
+            let started = ContinuousClock.now
+            let result = try await c.up(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio) { print($0) }
+            switch result {
+            case .alreadyUp: print("cluster '\(c.name)' is already up with \(nodes) nodes")
+            case .created:
+                print("cluster '\(c.name)' is up: \(nodes) nodes in \(formatSeconds(ContinuousClock.now - started))")
+            }
+            print("try: agent cluster exec\(c.name == "local" ? "" : " --name \(c.name)") node-1 -- cilium-health status --probe")
+        }
+    }
+
+    struct Down: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a local cluster: its processes, namespaces, links and files (also after a crash).")
+        @OptionGroup var cluster: ClusterOptions
+
+        func run() async throws {
+            let c = try cluster.cluster()
+            let removed = try c.down()
+            print("cluster '\(c.name)' removed: \(removed.namespaces) namespaces, \(removed.processes) processes")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List local clusters.")
+
+        func run() async throws {
+            let all = LocalCluster.list()
+            guard !all.isEmpty else {
+                print("no local clusters")
+                return
+            }
+            var rows = [["NAME", "NODES", "IPV6", "AGENTS"]]
+            for s in all {
+                rows.append([s.name, "\(s.nodes)", s.ipv6 ? "yes" : "no",
+                             s.orphaned ? "orphaned (run down)" : "\(s.agentsRunning)/\(s.nodes) running"])
+            }
+            let widths = (0..<4).map { col in rows.map { $0[col].count }.max() ?? 0 }
+            for row in rows {
+                print(row.enumerated().map { $1.padding(toLength: widths[$0] + 3, withPad: " ", startingAt: 0) }
+                    .joined().trimmingCharacters(in: .whitespaces))
+            }
+        }
+    }
+
+    struct Exec: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a command inside a node's network namespace.",
+            discussion: "The node's health socket is the default -H of cilium-health there ($CILIUM_HEALTH_SOCK).")
+        @OptionGroup var cluster: ClusterOptions
+        @Argument(help: "Node name, e.g. node-1.")
+        var node: String
+        @Argument(parsing: .postTerminator, help: "The command, after --.")
+        var command: [String] = []
+
+        func run() async throws {
+            try cluster.cluster().exec(node: node, command: command)
+        }
+    }
+
+    struct Fault: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Inject or clear a network fault on a node's uplink (nftables in the node's namespace).",
+            discussion: """
+                Faults apply to traffic entering or leaving the node over eth0, so peers see the node
+                (and its health endpoint) degrade. --drop and --loss combine; --clear removes all.
+                """)
+        @OptionGroup var cluster: ClusterOptions
+        @Argument(help: "Node name, e.g. node-2.")
+        var node: String
+        @Option(name: .long, help: "Drop traffic: icmp (echo), http (TCP 4240) or all (black-hole).")
+        var drop: FaultSpec.Drop?
+        @Option(name: .long, help: "Drop this percentage (1-100) of inbound packets at random.")
+        var loss: Int?
+        @Option(name: .long, help: "Delay packets by this many milliseconds (needs an NFQUEUE delay program; see README).")
+        var delay: Int?
+        @Flag(name: .long, help: "Remove every fault from the node.")
+        var clear = false
+
+        func validate() throws {
+            if drop == nil, loss == nil, delay == nil, !clear {
+                throw ValidationError("give --drop icmp|http|all, --loss PCT, --delay MS or --clear")
+            }
+            if let loss, !(1...100).contains(loss) { throw ValidationError("--loss must be 1-100, got \(loss)") }
+            if let delay, delay <= 0 { throw ValidationError("--delay must be a positive number of milliseconds") }
+        }
+
+        func run() async throws {
+            if delay != nil {
+                throw AgentError("--delay is not available yet: this kernel has no netem and the NFQUEUE delay program is not built")
+            }
+            let fault = try cluster.cluster().fault(node: node) { f in
+                if clear { f = FaultSpec() }
+                if let drop { f.drop.insert(drop) }
+                if let loss { f.lossPercent = loss }
+            }
+            if fault.isEmpty {
+                print("\(node): no faults")
+            } else {
+                var parts = fault.drop.map(\.rawValue).sorted().map { "drop \($0)" }
+                if let loss = fault.lossPercent { parts.append("loss \(loss)%") }
+                print("\(node): \(parts.joined(separator: ", "))")
+            }
+        }
+    }
+}
+
+extension FaultSpec.Drop: ExpressibleByArgument {}
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node", abstract: "Per-node agent process (started by `cluster up`).",
+        subcommands: [Run.self])
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one node's agent in the current network namespace.")
+        @Option(name: .long, help: "Cluster name.")
+        var cluster: String = "local"
+        @Option(name: .long, help: "Node name, e.g. node-1.")
+        var node: String
+        @Option(name: .long, help: "State directory root.")
+        var stateDir: String = StateLayout.defaultRoot
+
+        func run() async throws {
+            try StateLayout.validate(clusterName: cluster)
+            LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+            let logger = Logger(label: "agent.\(node)")
+            try await NodeAgent(layout: StateLayout(cluster: cluster, root: stateDir), nodeName: node, logger: logger).run()
+        }
+    }
+}
+
+func formatSeconds(_ d: Duration) -> String {
+    String(format: "%.1fs", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+}

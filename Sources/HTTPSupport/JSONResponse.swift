@@ -1,0 +1,32 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// JSON bodies for the REST servers: compact, keys sorted (as go-swagger emits them), "/" not escaped.
+public enum JSONResponse {
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    public static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        do {
+            return raw(try encode(value), status: status)
+        } catch {
+            return raw(Data("\"cannot encode response: \(error)\"".utf8), status: .internalServerError)
+        }
+    }
+
+    /// go-swagger sends error payloads as a JSON string.
+    public static func error(_ message: String, status: HTTPResponse.Status) -> Response {
+        make(message, status: status)
+    }
+
+    static func raw(_ data: Data, status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

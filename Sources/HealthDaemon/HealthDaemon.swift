@@ -1,0 +1,66 @@
+import Foundation
+import HTTPSupport
+import HealthAPI
+import Hummingbird
+import ICMPProbe
+import Logging
+import ServiceLifecycle
+
+/// Settings of the health subsystem that runs inside each node's agent.
+public struct HealthDaemonConfig: Sendable {
+    public var socketPath: String
+    public var agent: APIEndpoint
+    /// Node addresses the `/hello` responder binds (upstream: node internal IPv4/IPv6).
+    public var responderAddresses: [String]
+    public var responderPort: Int
+    public var probeRatio: Double
+    public var icmpAttempts: Int
+
+    public init(socketPath: String, agent: APIEndpoint, responderAddresses: [String], responderPort: Int = 4240,
+                probeRatio: Double = 0.5, icmpAttempts: Int = 3) {
+        self.socketPath = socketPath
+        self.agent = agent
+        self.responderAddresses = responderAddresses
+        self.responderPort = responderPort
+        self.probeRatio = probeRatio
+        self.icmpAttempts = icmpAttempts
+    }
+}
+
+/// Wires the prober, the REST API and the responder into lifecycle services.
+public struct HealthDaemon: Sendable {
+    public let prober: HealthProber
+    public let services: [any Service]
+
+    public init(config: HealthDaemonConfig, logger: Logger) throws {
+        let pinger = try ICMPPinger()
+        let http = HTTPProbe(port: config.responderPort)
+        let prober = HealthProber(source: AgentNodeSource(agent: config.agent), pinger: pinger, http: http,
+                                  interval: try ProbeInterval(ratio: config.probeRatio),
+                                  icmpAttempts: config.icmpAttempts, logger: logger)
+        try UnixSocketFile.prepare(config.socketPath)
+        let api = Application(
+            router: HealthAPIRoutes.router(prober: prober, agent: APIClient(endpoint: config.agent, timeout: .seconds(5)),
+                                           startedAt: .now),
+            configuration: .init(address: .unixDomainSocket(path: config.socketPath)), logger: logger)
+        let responders = HelloResponder.applications(addresses: config.responderAddresses, port: config.responderPort,
+                                                     logger: logger)
+        self.prober = prober
+        self.services = [api] + responders.map { $0 as any Service } + [ProberService(prober: prober, pinger: pinger, http: http)]
+    }
+}
+
+/// Runs the probe loop until graceful shutdown.
+struct ProberService: Service {
+    let prober: HealthProber
+    let pinger: ICMPPinger
+    let http: HTTPProbe
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await prober.run()
+        }
+        pinger.close()
+        await http.shutdown()
+    }
+}

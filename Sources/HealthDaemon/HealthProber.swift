@@ -1,0 +1,185 @@
+import Foundation
+import HealthAPI
+import ICMPProbe
+import Logging
+
+/// Probes every node's addresses over ICMP and HTTP and keeps the latest result per IP.
+///
+/// Unlike upstream, results are visible as soon as each probe finishes (upstream publishes a round
+/// only at the next tick, so its API can be two intervals old: cilium#18559), and `probeNow` runs a
+/// bounded fresh round instead of returning the cache (cilium#2318, #38169).
+public actor HealthProber {
+    struct PathResult {
+        var icmp: ConnectivityStatus?
+        var http: ConnectivityStatus?
+    }
+
+    private let source: any NodeSource
+    private let pinger: ICMPPinger
+    private let http: HTTPProbe
+    private let interval: ProbeInterval
+    private let icmpAttempts: Int
+    private let icmpDeadline: Duration
+    private let logger: Logger
+
+    private var localName = ""
+    private var clientID: Int64 = 0
+    private var nodes: [String: NodeProbeTargets] = [:]
+    private var results: [String: PathResult] = [:]
+    private var roundStart = Date()
+    private var currentInterval: Duration
+    private var inFlightProbe: Task<HealthStatusResponse, Never>?
+
+    public init(source: any NodeSource, pinger: ICMPPinger, http: HTTPProbe, interval: ProbeInterval,
+                icmpAttempts: Int = 3, icmpDeadline: Duration = .seconds(10), logger: Logger) {
+        self.source = source
+        self.pinger = pinger
+        self.http = http
+        self.interval = interval
+        self.icmpAttempts = icmpAttempts
+        self.icmpDeadline = icmpDeadline
+        self.logger = logger
+        currentInterval = interval.duration(ipCount: 0)
+    }
+
+    // MARK: Nodes
+
+    /// Distinct addresses in node-name order, so launches are spread deterministically.
+    var targetIPs: [String] {
+        var seen = Set<String>()
+        return nodes.keys.sorted().flatMap { nodes[$0]?.allIPs ?? [] }.filter { seen.insert($0).inserted }
+    }
+
+    /// Applies the agent's node diff. On failure upstream drops every node and restarts from a full list.
+    @discardableResult
+    public func refreshNodes() async -> Bool {
+        do {
+            let diff = try await source.fetch(clientID: clientID)
+            if clientID == 0 { nodes = [:] }
+            clientID = diff.clientID
+            localName = diff.self_
+            for removed in diff.nodesRemoved ?? [] { nodes[removed.name] = nil }
+            for added in diff.nodesAdded ?? [] { nodes[added.name] = NodeProbeTargets(added) }
+            let live = Set(targetIPs)
+            results = results.filter { live.contains($0.key) }
+            return true
+        } catch {
+            if clientID != 0 || !nodes.isEmpty {
+                logger.warning("cannot fetch cluster nodes from agent, dropping all nodes", metadata: ["error": "\(error)"])
+            }
+            clientID = 0
+            nodes = [:]
+            results = [:]
+            return false
+        }
+    }
+
+    // MARK: Status
+
+    public func status() -> HealthStatusResponse {
+        let list = nodes.keys.sorted().compactMap { name -> NodeStatus? in
+            guard let t = nodes[name] else { return nil }
+            return NodeStatus(name: name, host: addresses(t.host), healthEndpoint: addresses(t.healthEndpoint))
+        }
+        return HealthStatusResponse(
+            timestamp: RFC3339.string(roundStart),
+            probeInterval: goDurationString(nanoseconds: currentInterval.nanosecondsValue),
+            local: localName.isEmpty ? nil : SelfStatus(name: localName),
+            nodes: list)
+    }
+
+    private func addresses(_ ips: [String]) -> AddressesStatus? {
+        guard let first = ips.first else { return nil }
+        return AddressesStatus(primaryAddress: path(first), secondaryAddresses: ips.dropFirst().map(path))
+    }
+
+    private func path(_ ip: String) -> PathStatus {
+        let r = results[ip]
+        return PathStatus(ip: ip, icmp: r?.icmp, http: r?.http)
+    }
+
+    // MARK: Probing
+
+    /// The periodic loop: waits for the agent, then runs rate-limited rounds until cancelled.
+    public func run() async {
+        while !Task.isCancelled, !(await refreshNodes()) {
+            try? await Task.sleep(for: .seconds(1))
+        }
+        while !Task.isCancelled {
+            let ips = targetIPs
+            currentInterval = interval.duration(ipCount: ips.count)
+            let started = ContinuousClock.now
+            await runRound(ips, spreadOver: currentInterval)
+            let next = started + currentInterval
+            if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
+            await refreshNodes()
+        }
+    }
+
+    /// One full round right now, every probe bounded by its deadline; concurrent callers share it.
+    public func probeNow() async -> HealthStatusResponse {
+        if let running = inFlightProbe { return await running.value }
+        let task = Task { () -> HealthStatusResponse in
+            await self.refreshNodes()
+            await self.runRound(self.targetIPs, spreadOver: nil)
+            return self.status()
+        }
+        inFlightProbe = task
+        let result = await task.value
+        inFlightProbe = nil
+        return result
+    }
+
+    /// Launches one probe pair per IP. With `spreadOver`, launches are evenly spaced across it
+    /// (upstream's token bucket: one token per interval/ipCount, burst 1).
+    func runRound(_ ips: [String], spreadOver: Duration?) async {
+        roundStart = Date()
+        let clockStart = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for (i, ip) in ips.enumerated() {
+                if let spread = spreadOver, i > 0 {
+                    let slot = clockStart + spread * (Double(i) / Double(ips.count))
+                    do { try await Task.sleep(until: slot, clock: .continuous) } catch { break }
+                }
+                group.addTask { await self.probe(ip) }
+            }
+        }
+    }
+
+    private func probe(_ ip: String) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let outcome = await self.pinger.ping(ip, attempts: self.icmpAttempts, deadline: self.icmpDeadline)
+                await self.record(ip, icmp: Self.status(outcome))
+            }
+            group.addTask {
+                let outcome = await self.http.probe(ip)
+                await self.record(ip, http: Self.status(outcome))
+            }
+        }
+    }
+
+    private func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil) {
+        // A node may have vanished while its probe ran: its result is dropped.
+        guard targetIPs.contains(ip) else { return }
+        if let icmp { results[ip, default: PathResult()].icmp = icmp }
+        if let http { results[ip, default: PathResult()].http = http }
+    }
+
+    static func status(_ outcome: ICMPOutcome) -> ConnectivityStatus {
+        let now = RFC3339.string(Date())
+        switch outcome {
+        case .reply(let rtt, _): return ConnectivityStatus(latency: max(1, rtt), status: "", lastProbed: now)
+        case .timedOut: return ConnectivityStatus(latency: 0, status: "Connection timed out", lastProbed: now)
+        case .failed(let text): return ConnectivityStatus(latency: 0, status: text, lastProbed: now)
+        }
+    }
+
+    static func status(_ outcome: HTTPProbe.Outcome) -> ConnectivityStatus {
+        let now = RFC3339.string(Date())
+        switch outcome {
+        case .ok(let latency): return ConnectivityStatus(latency: latency, status: "", lastProbed: now)
+        case .failed(let text): return ConnectivityStatus(latency: 0, status: text, lastProbed: now)
+        }
+    }
+}

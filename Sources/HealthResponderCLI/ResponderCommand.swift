@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import HealthDaemon
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `cilium-health-responder`: the process inside the health endpoint's namespace that answers
+/// `GET /hello` so peers can probe the pod network.
+@main
+struct ResponderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cilium-health-responder",
+        abstract: "Answer GET /hello with 200 on every address of this network namespace.")
+
+    @Option(name: .long, help: "TCP port to listen on.")
+    var listen: Int = 4240
+    @Option(name: .long, help: "Write the process id here once listening; removed on exit.")
+    var pidfile: String?
+
+    func validate() throws {
+        guard (1...65535).contains(listen) else { throw ValidationError("--listen must be a port 1-65535, got \(listen)") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "cilium-health-responder")
+        // `[::]` takes IPv4 too (v4-mapped); with IPv6 disabled in the namespace only 0.0.0.0 can bind.
+        let address = Self.ipv6Enabled ? "::" : "0.0.0.0"
+        let pidfile = self.pidfile
+        let app = Application(
+            router: HelloResponder.router(),
+            configuration: .init(address: .hostname(address, port: listen)),
+            onServerRunning: { _ in
+                if let pidfile { try? Data("\(getpid())\n".utf8).write(to: URL(fileURLWithPath: pidfile)) }
+            },
+            logger: logger)
+        defer { if let pidfile { unlink(pidfile) } }
+        try await app.runService()
+    }
+
+    static var ipv6Enabled: Bool {
+        let flag = try? String(contentsOfFile: "/proc/sys/net/ipv6/conf/all/disable_ipv6", encoding: .utf8)
+        return flag?.trimmingCharacters(in: .whitespacesAndNewlines) == "0"
+    }
+}

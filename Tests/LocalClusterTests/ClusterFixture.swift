@@ -1,0 +1,83 @@
+import Agent
+import Foundation
+import HealthAPI
+import XCTest
+
+/// A real local cluster for one test: namespaces, agents, health endpoints. Always torn down,
+/// and the teardown itself is checked: nothing of the cluster may survive `down`.
+final class ClusterFixture {
+    let name: String
+    let stateDir: String
+    let binDir: String
+
+    init(nodes: Int, ipv6: Bool = false, probeRatio: Double = 0) throws {
+        name = "t" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        stateDir = NSTemporaryDirectory() + "nethealth-test-\(name)"
+        binDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+            .split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }
+        let r = try agent(["cluster", "up", "--name", name, "--nodes", "\(nodes)", "--probe-ratio", "\(probeRatio)"]
+                          + (ipv6 ? ["--ipv6"] : []), timeout: 60)
+        guard r.status == 0 else {
+            _ = try? agent(["cluster", "down", "--name", name])
+            throw AgentError("cluster up failed: \(r.stdout)\(r.stderr)")
+        }
+    }
+
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["NETHEALTH_STATE_DIR"] = stateDir
+        return env
+    }
+
+    func agent(_ args: [String], timeout: TimeInterval = 30) throws -> Command.Result {
+        try Command.run(["env", "NETHEALTH_STATE_DIR=\(stateDir)", "\(binDir)/agent"] + args, timeout: timeout)
+    }
+
+    /// Runs cilium-health inside a node, the way a user would.
+    func ciliumHealth(_ node: String, _ args: [String], timeout: TimeInterval = 40) throws -> Command.Result {
+        try agent(["cluster", "exec", "--name", name, node, "--", "cilium-health"] + args, timeout: timeout)
+    }
+
+    func status(_ node: String = "node-1", probe: Bool = false) throws -> HealthStatusResponse {
+        let r = try ciliumHealth(node, ["status", "-o", "json"] + (probe ? ["--probe"] : []))
+        guard r.status == 0 else { throw AgentError("cilium-health failed (\(r.status)): \(r.stderr)") }
+        return try JSONDecoder().decode(HealthStatusResponse.self, from: Data(r.stdout.utf8))
+    }
+
+    func fault(_ node: String, _ args: [String]) throws {
+        let r = try agent(["cluster", "fault", "--name", name, node] + args)
+        guard r.status == 0 else { throw AgentError("fault failed: \(r.stderr)") }
+    }
+
+    var layout: StateLayout { StateLayout(cluster: name, root: stateDir) }
+
+    /// Agent pids and namespaces of this cluster, to check that `down` removed them.
+    func footprint() -> (namespaces: [String], pids: [pid_t]) {
+        let namespaces = Netns.list().filter(layout.ownsNamespace)
+        let pids = namespaces.flatMap(Netns.pids)
+        return (namespaces, pids)
+    }
+
+    func down(file: StaticString = #filePath, line: UInt = #line) {
+        let before = footprint()
+        let r = try? agent(["cluster", "down", "--name", name])
+        XCTAssertEqual(r?.status, 0, "down failed: \(r?.stderr ?? "")", file: file, line: line)
+        let after = footprint()
+        XCTAssertEqual(after.namespaces, [], "namespaces left behind", file: file, line: line)
+        for pid in before.pids {
+            XCTAssertFalse(DetachedProcess.isAlive(pid), "process \(pid) left behind", file: file, line: line)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.clusterDir), "state left behind", file: file, line: line)
+        try? FileManager.default.removeItem(atPath: stateDir)
+    }
+}
+
+extension NodeStatus {
+    var allPaths: [PathStatus] { (host?.allPaths ?? []) + (healthEndpoint?.allPaths ?? []) }
+}
+
+extension PathStatus {
+    var fullyReachable: Bool {
+        icmp?.status == "" && http?.status == "" && (icmp?.latency ?? 0) > 0 && (http?.latency ?? 0) > 0
+    }
+}

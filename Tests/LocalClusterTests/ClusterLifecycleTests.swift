@@ -1,0 +1,74 @@
+import Agent
+import Foundation
+import HealthAPI
+import XCTest
+
+final class ClusterLifecycleTests: XCTestCase {
+    func testUpIsIdempotentAndShapeChangesAreRefused() throws {
+        let cluster = try ClusterFixture(nodes: 2)
+        defer { cluster.down() }
+        let pids = cluster.footprint().pids
+        let again = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "2", "--probe-ratio", "0"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("already up"), again.stdout)
+        XCTAssertEqual(Set(cluster.footprint().pids), Set(pids), "an idempotent up must not restart agents")
+
+        let resize = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "3"])
+        XCTAssertEqual(resize.status, 1)
+        XCTAssertTrue(resize.stderr.contains("is up with 2 nodes"), resize.stderr)
+
+        let list = try cluster.agent(["cluster", "list"])
+        XCTAssertTrue(list.stdout.contains(cluster.name), list.stdout)
+        XCTAssertTrue(list.stdout.contains("2/2 running"), list.stdout)
+    }
+
+    func testDownCleansUpAfterAgentsCrashed() throws {
+        let cluster = try ClusterFixture(nodes: 2)
+        defer { cluster.down() }
+        // Simulate a crash: agents die without cleaning up their health endpoints.
+        for node in ["node-1", "node-2"] {
+            if let pid = DetachedProcess.readPidfile(cluster.layout.agentPidfile(node)) { kill(pid, SIGKILL) }
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertFalse(cluster.footprint().namespaces.isEmpty)
+        // A damaged cluster is rebuilt by `up`, not reported as up.
+        let up = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "2", "--probe-ratio", "0"])
+        XCTAssertEqual(up.status, 0, up.stderr)
+        XCTAssertTrue(up.stdout.contains("damaged"), up.stdout)
+        XCTAssertEqual(try cluster.status(probe: true).nodes.count, 2)
+    }
+
+    func testExecRunsInsideTheNodeNamespace() throws {
+        let cluster = try ClusterFixture(nodes: 2)
+        defer { cluster.down() }
+        let r = try cluster.agent(["cluster", "exec", "--name", cluster.name, "node-2", "--", "ip", "-4", "-o", "addr", "show", "dev", "eth0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("198.18.0.12/24"), r.stdout)
+        let missing = try cluster.agent(["cluster", "exec", "--name", cluster.name, "node-9", "--", "true"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("no node 'node-9'"), missing.stderr)
+    }
+
+    func testAgentAPIServesNodeDiffs() async throws {
+        let cluster = try ClusterFixture(nodes: 3)
+        defer { cluster.down() }
+        let socket = cluster.layout.agentSocket("node-1")
+        func get(_ id: Int64) throws -> ClusterNodeStatus {
+            let r = try Command.run(["curl", "-sS", "--max-time", "5", "--unix-socket", socket,
+                                     "http://agent/v1/cluster/nodes?client-id=\(id)"])
+            return try JSONDecoder().decode(ClusterNodeStatus.self, from: Data(r.stdout.utf8))
+        }
+        let full = try get(0)
+        XCTAssertNotEqual(full.clientID, 0)
+        XCTAssertEqual(full.self_, "\(cluster.name)/node-1")
+        XCTAssertEqual(full.nodesAdded?.map(\.name), (1...3).map { "\(cluster.name)/node-\($0)" })
+        XCTAssertEqual(full.nodesAdded?.first?.healthEndpointAddress?.ipv4?.ip, "198.19.1.2")
+        let noChange = try get(full.clientID)
+        XCTAssertEqual(noChange.clientID, full.clientID)
+        XCTAssertNil(noChange.nodesAdded)
+        XCTAssertNil(noChange.nodesRemoved)
+        let other = try get(0)
+        XCTAssertNotEqual(other.clientID, full.clientID)
+        XCTAssertEqual(other.nodesAdded?.count, 3)
+    }
+}

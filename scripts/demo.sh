@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job: a 3-node local cluster, health probing between every node, a fault, and its repair.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "run as root (network namespaces and raw sockets)" >&2; exit 1; }
+bash scripts/install-deps.sh
+swift build -c release
+bin=$(swift build -c release --show-bin-path)
+agent="$bin/agent"
+trap '"$agent" cluster down' EXIT
+
+"$agent" cluster up --nodes 3 --ipv6 --probe-ratio 0
+echo; echo "== node-1: cilium-health status --probe"
+"$agent" cluster exec node-1 -- cilium-health status --probe
+echo; echo "== black-holing node-2 (agent cluster fault node-2 --drop all)"
+"$agent" cluster fault node-2 --drop all
+"$agent" cluster exec node-1 -- cilium-health status --probe --verbose
+echo; echo "== clearing the fault"
+"$agent" cluster fault node-2 --clear
+"$agent" cluster exec node-1 -- cilium-health status --probe
+echo; echo "== connectivity-check workload (first documents)"
+"$bin/conntest" ls | head -15
