@@ -11,9 +11,7 @@ for t in ip ping fping nsenter python3; do
   command -v "$t" >/dev/null || { echo "missing $t (apt-get install -y iproute2 iputils-ping fping python3)" >&2; exit 1; }
 done
 
-# Standalone package: product ICMPBench; the merged main package names it icmp-bench.
-PRODUCT=${PRODUCT:-ICMPBench}
-grep -q '"icmp-bench"' Package.swift && PRODUCT=icmp-bench
+PRODUCT=icmp-bench
 echo "== building release $PRODUCT"
 swift build -c release --product "$PRODUCT" 2>&1 | tail -1
 BIN="$(swift build -c release --show-bin-path)/$PRODUCT"

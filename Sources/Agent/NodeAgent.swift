@@ -27,6 +27,7 @@ public struct NodeAgent {
         let endpoint = HealthEndpoint(layout: layout, spec: spec, node: node, logger: logger)
         _ = try endpoint.create()
 
+        let nodeIPs = [node.ipv4] + (node.ipv6.map { [$0] } ?? [])
         let agentSocket = layout.agentSocket(nodeName)
         try UnixSocketFile.prepare(agentSocket)
         let agentAPI = Application(
@@ -35,8 +36,7 @@ public struct NodeAgent {
 
         let health = try HealthDaemon(config: HealthDaemonConfig(
             socketPath: layout.healthSocket(nodeName), agent: .unix(path: agentSocket),
-            responderAddresses: [node.ipv4] + (node.ipv6.map { [$0] } ?? []),
-            probeRatio: spec.probeRatio), logger: logger)
+            responderAddresses: nodeIPs, probeRatio: spec.probeRatio, metricsAddresses: nodeIPs), logger: logger)
 
         let controller = HealthEndpointController(endpoint: endpoint, healthIP: node.healthIPv4, logger: logger)
         let group = ServiceGroup(configuration: .init(

@@ -99,9 +99,11 @@ struct ClusterCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List local clusters.")
+        @Option(name: .long, help: "Show only this cluster.")
+        var name: String?
 
         func run() async throws {
-            let all = LocalCluster.list()
+            let all = LocalCluster.list().filter { name == nil || $0.name == name }
             guard !all.isEmpty else {
                 print("no local clusters")
                 return

@@ -15,9 +15,14 @@ public struct HealthDaemonConfig: Sendable {
     public var responderPort: Int
     public var probeRatio: Double
     public var icmpAttempts: Int
+    /// Addresses serving Prometheus `/metrics` (upstream's agent port 9962); empty disables it.
+    public var metricsAddresses: [String]
+    public var metricsPort: Int
 
     public init(socketPath: String, agent: APIEndpoint, responderAddresses: [String], responderPort: Int = 4240,
-                probeRatio: Double = 0.5, icmpAttempts: Int = 3) {
+                probeRatio: Double = 0.5, icmpAttempts: Int = 3, metricsAddresses: [String] = [], metricsPort: Int = 9962) {
+        self.metricsAddresses = metricsAddresses
+        self.metricsPort = metricsPort
         self.socketPath = socketPath
         self.agent = agent
         self.responderAddresses = responderAddresses
@@ -45,8 +50,13 @@ public struct HealthDaemon: Sendable {
             configuration: .init(address: .unixDomainSocket(path: config.socketPath)), logger: logger)
         let responders = HelloResponder.applications(addresses: config.responderAddresses, port: config.responderPort,
                                                      logger: logger)
+        let metrics = config.metricsAddresses.map { address in
+            Application(router: MetricsRoutes.router(prober: prober),
+                        configuration: .init(address: .hostname(address, port: config.metricsPort)), logger: logger)
+        }
         self.prober = prober
-        self.services = [api] + responders.map { $0 as any Service } + [ProberService(prober: prober, pinger: pinger, http: http)]
+        self.services = [api] + responders.map { $0 as any Service } + metrics.map { $0 as any Service }
+            + [ProberService(prober: prober, pinger: pinger, http: http)]
     }
 }
 

@@ -21,6 +21,7 @@ public actor HealthProber {
     private let icmpAttempts: Int
     private let icmpDeadline: Duration
     private let logger: Logger
+    public nonisolated let metrics: HealthMetrics
 
     private var localName = ""
     private var clientID: Int64 = 0
@@ -31,7 +32,9 @@ public actor HealthProber {
     private var inFlightProbe: Task<HealthStatusResponse, Never>?
 
     public init(source: any NodeSource, pinger: ICMPPinger, http: HTTPProbe, interval: ProbeInterval,
-                icmpAttempts: Int = 3, icmpDeadline: Duration = .seconds(10), logger: Logger) {
+                icmpAttempts: Int = 3, icmpDeadline: Duration = .seconds(10), metrics: HealthMetrics = HealthMetrics(),
+                logger: Logger) {
+        self.metrics = metrics
         self.source = source
         self.pinger = pinger
         self.http = http
@@ -110,6 +113,7 @@ public actor HealthProber {
             currentInterval = interval.duration(ipCount: ips.count)
             let started = ContinuousClock.now
             await runRound(ips, spreadOver: currentInterval)
+            metrics.observeLatencies(from: status())
             let next = started + currentInterval
             if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
             await refreshNodes()
@@ -122,7 +126,9 @@ public actor HealthProber {
         let task = Task { () -> HealthStatusResponse in
             await self.refreshNodes()
             await self.runRound(self.targetIPs, spreadOver: nil)
-            return self.status()
+            let status = self.status()
+            self.metrics.observeLatencies(from: status)
+            return status
         }
         inFlightProbe = task
         let result = await task.value
@@ -136,10 +142,10 @@ public actor HealthProber {
         roundStart = Date()
         let clockStart = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
+            let offsets = spreadOver.map { LaunchSchedule.offsets(count: ips.count, across: $0) }
             for (i, ip) in ips.enumerated() {
-                if let spread = spreadOver, i > 0 {
-                    let slot = clockStart + spread * (Double(i) / Double(ips.count))
-                    do { try await Task.sleep(until: slot, clock: .continuous) } catch { break }
+                if let offset = offsets?[i], offset > .zero {
+                    do { try await Task.sleep(until: clockStart + offset, clock: .continuous) } catch { break }
                 }
                 group.addTask { await self.probe(ip) }
             }

@@ -49,6 +49,15 @@ final class ClusterFixture {
         guard r.status == 0 else { throw AgentError("fault failed: \(r.stderr)") }
     }
 
+    /// Scrapes the node's Prometheus endpoint from inside the node's namespace.
+    func metrics(_ node: String) throws -> String {
+        guard let i = Int(node.split(separator: "-").last ?? "") else { throw AgentError("bad node \(node)") }
+        let r = try agent(["cluster", "exec", "--name", name, node, "--", "curl", "-sS", "--max-time", "5",
+                           "http://198.18.0.\(10 + i):9962/metrics"])
+        guard r.status == 0 else { throw AgentError("scrape failed: \(r.stderr)") }
+        return r.stdout
+    }
+
     var layout: StateLayout { StateLayout(cluster: name, root: stateDir) }
 
     /// Agent pids and namespaces of this cluster, to check that `down` removed them.

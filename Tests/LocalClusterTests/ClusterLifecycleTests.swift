@@ -49,6 +49,19 @@ final class ClusterLifecycleTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("no node 'node-9'"), missing.stderr)
     }
 
+    func testResponderAnswersHelloOnNodeAndHealthEndpointIPs() throws {
+        let cluster = try ClusterFixture(nodes: 2)
+        defer { cluster.down() }
+        // From inside node-1 (never from the host namespace) to node-2's node and endpoint IPs.
+        for (ip, path, code) in [("198.18.0.12", "/hello", "200"), ("198.19.2.2", "/hello", "200"),
+                                 ("198.18.0.12", "/status", "404"), ("198.19.2.2", "/", "404")] {
+            let r = try cluster.agent(["cluster", "exec", "--name", cluster.name, "node-1", "--",
+                                       "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                                       "http://\(ip):4240\(path)"])
+            XCTAssertEqual(r.stdout, code, "\(ip)\(path): \(r.stderr)")
+        }
+    }
+
     func testAgentAPIServesNodeDiffs() async throws {
         let cluster = try ClusterFixture(nodes: 3)
         defer { cluster.down() }

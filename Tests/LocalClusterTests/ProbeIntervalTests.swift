@@ -15,3 +15,12 @@ final class ProbeIntervalTests: XCTestCase {
         XCTAssertThrowsError(try ProbeInterval(ratio: 1.5))
     }
 }
+
+final class LaunchScheduleTests: XCTestCase {
+    func testLaunchesAreSpreadEvenlyFromTheStart() {
+        let offsets = LaunchSchedule.offsets(count: 4, across: .seconds(20))
+        XCTAssertEqual(offsets, [.zero, .seconds(5), .seconds(10), .seconds(15)])
+        XCTAssertEqual(LaunchSchedule.offsets(count: 0, across: .seconds(20)), [])
+        XCTAssertEqual(LaunchSchedule.offsets(count: 1, across: .seconds(20)), [.zero])
+    }
+}

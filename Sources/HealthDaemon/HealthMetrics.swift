@@ -1,0 +1,87 @@
+import HealthAPI
+import Prometheus
+
+/// The 1.17+ health metrics. Gauges are recomputed from the same status the CLI shows, at scrape
+/// time, so the two never disagree (cilium#9585); labels carry no peer names, so cardinality stays
+/// bounded however large the cluster (cilium#26512, #33103).
+public final class HealthMetrics: Sendable {
+    private let registry = PrometheusCollectorRegistry()
+    /// What a failed probe is observed as: the probe timeout, as upstream does.
+    private let failureSeconds: Double
+
+    public init(failureSeconds: Double = 10) {
+        self.failureSeconds = failureSeconds
+    }
+
+    static let latencyBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                           0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+    /// `cluster/node` split at the last "/"; a bare name belongs to cluster `default`.
+    static func source(_ local: String?) -> (cluster: String, node: String) {
+        guard let local, !local.isEmpty else { return ("default", "") }
+        guard let slash = local.lastIndex(of: "/") else { return ("default", local) }
+        return (String(local[..<slash]), String(local[local.index(after: slash)...]))
+    }
+
+    /// Nodes upstream leaves out of the metrics: no host or no health-endpoint primary address.
+    static func peers(_ status: HealthStatusResponse) -> [NodeStatus] {
+        status.nodes.filter { $0.host?.primaryAddress != nil && $0.healthEndpoint?.primaryAddress != nil }
+    }
+
+    /// Refreshes the status gauges and the unreachable counts from `status`.
+    public func refresh(from status: HealthStatusResponse) {
+        let (cluster, node) = Self.source(status.local?.name)
+        let peers = Self.peers(status)
+        for (type, paths) in [("node", peers.flatMap(\.hostPaths)), ("endpoint", peers.flatMap(\.endpointPaths))] {
+            var counts: [ConnectivityReachability: Int] = [.reachable: 0, .unreachable: 0, .unknown: 0]
+            for path in paths { counts[ConnectivityReachability.of(path), default: 0] += 1 }
+            for (reachability, count) in counts {
+                registry.makeGauge(
+                    descriptor: .init(namespace: "cilium", metricName: "node_health_connectivity_status", unitName: "",
+                                      helpText: "Number of endpoints with last observed status of both ICMP and HTTP connectivity between the current Cilium agent and other Cilium nodes"),
+                    labels: [("source_cluster", cluster), ("source_node_name", node), ("type", type),
+                             ("status", "\(reachability)")]
+                ).set(Double(count))
+            }
+        }
+        let unreachableNodes = status.nodes.filter { $0.hostPaths.contains { ConnectivityReachability.of($0) == .unreachable } }
+        let unreachableEndpoints = status.nodes.filter {
+            $0.endpointPaths.contains { ConnectivityReachability.of($0) == .unreachable }
+        }
+        registry.makeGauge(descriptor: .init(namespace: "cilium", metricName: "unreachable_nodes", unitName: "",
+                                             helpText: "Number of nodes that cannot be reached"))
+            .set(Double(unreachableNodes.count))
+        registry.makeGauge(descriptor: .init(namespace: "cilium", metricName: "unreachable_health_endpoints", unitName: "",
+                                             helpText: "Number of health endpoints that cannot be reached"))
+            .set(Double(unreachableEndpoints.count))
+    }
+
+    /// One observation per non-nil probe result, made when a round is published.
+    public func observeLatencies(from status: HealthStatusResponse) {
+        let (cluster, node) = Self.source(status.local?.name)
+        for peer in Self.peers(status) {
+            for (type, addresses) in [("node", peer.host), ("endpoint", peer.healthEndpoint)] {
+                guard let addresses else { continue }
+                let tagged = (addresses.primaryAddress.map { [("primary", $0)] } ?? [])
+                    + addresses.secondaryAddresses.map { ("secondary", $0) }
+                for (addressType, path) in tagged {
+                    for (proto, result) in [("icmp", path.icmp), ("http", path.http)] {
+                        guard let result else { continue }
+                        let seconds = result.status.isEmpty ? Double(result.latency) / 1e9 : failureSeconds
+                        registry.makeValueHistogram(
+                            descriptor: .init(namespace: "cilium", metricName: "node_health_connectivity_latency", unitName: "seconds",
+                                              helpText: "The histogram for last observed latency between the current Cilium agent and other Cilium nodes in seconds"),
+                            labels: [("source_cluster", cluster), ("source_node_name", node), ("type", type),
+                                     ("protocol", proto), ("address_type", addressType)],
+                            buckets: Self.latencyBuckets
+                        ).record(seconds)
+                    }
+                }
+            }
+        }
+    }
+
+    public func exposition() -> String {
+        registry.emitToString()
+    }
+}
