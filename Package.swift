@@ -55,11 +55,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // The entry point shared by the CLIs (exit codes, error wording).
+        .target(name: "CommandLineSupport", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
         .executableTarget(name: "AgentCLI", dependencies: [
-            "Agent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Agent", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "CiliumHealthCLI", dependencies: [
-            "HealthAPI", "HealthDaemon", "HTTPSupport",
+            "HealthAPI", "HealthDaemon", "HTTPSupport", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "HealthResponderCLI", dependencies: [
@@ -87,6 +91,7 @@ let package = Package(
         .testTarget(name: "ConnTestTests", dependencies: [
             "ConnTest", "ConnTestCLI", .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "ConnTestRunTests", dependencies: ["ConnTest"], swiftSettings: strict),
         .testTarget(name: "EchoServerTests", dependencies: [
             "EchoServer", "EchoServerCLI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: strict),

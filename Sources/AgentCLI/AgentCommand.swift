@@ -1,31 +1,12 @@
 import Agent
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Logging
 
 @main
 struct AgentMain {
-    static func main() async {
-        do {
-            var command = try AgentCommand.parseAsRoot()
-            if var async = command as? any AsyncParsableCommand {
-                try await async.run()
-            } else {
-                try command.run()
-            }
-        } catch let error as AgentError {
-            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
-            exit(1)
-        } catch {
-            // Usage errors exit 2 across this project's tools (ArgumentParser would use 64).
-            let code = AgentCommand.exitCode(for: error)
-            if code == .validationFailure {
-                FileHandle.standardError.write(Data("Error: \(AgentCommand.message(for: error))\n".utf8))
-                exit(2)
-            }
-            AgentCommand.exit(withError: error)
-        }
-    }
+    static func main() async { await CommandMain.run(AgentCommand.self) }
 }
 
 struct AgentCommand: AsyncParsableCommand {
@@ -71,6 +52,14 @@ struct ClusterCommand: AsyncParsableCommand {
         var ipv6 = false
         @Option(name: .long, help: "connectivity-probe-frequency-ratio for the agents, in [0, 1]; 0 probes most often.")
         var probeRatio: Double = 0.5
+
+        func validate() throws {
+            guard (1...200).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 200, got \(nodes)") }
+            guard (0...1).contains(probeRatio) else {
+                throw ValidationError("--probe-ratio must be within [0, 1], got \(probeRatio)")
+            }
+            try StateLayout.validate(clusterName: cluster.name)
+        }
 
         func run() async throws {
             let c = try cluster.cluster()

@@ -1,34 +1,18 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import HTTPSupport
 import HealthAPI
 
 @main
 struct CiliumHealthMain {
-    static func main() async {
-        do {
-            var command = try CiliumHealthCommand.parseAsRoot()
-            if var async = command as? any AsyncParsableCommand {
-                try await async.run()
-            } else {
-                try command.run()
-            }
-        } catch let error as CLIFailure {
-            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
-            exit(1)
-        } catch {
-            if CiliumHealthCommand.exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data("Error: \(CiliumHealthCommand.message(for: error))\n".utf8))
-                exit(2)
-            }
-            CiliumHealthCommand.exit(withError: error)
-        }
-    }
+    static func main() async { await CommandMain.run(CiliumHealthCommand.self) }
 }
 
 /// An error printed as `Error: <message>` with exit status 1, as upstream's CLI does.
-struct CLIFailure: Error {
+struct CLIFailure: Error, CustomStringConvertible {
     let message: String
+    var description: String { message }
 }
 
 struct CiliumHealthCommand: AsyncParsableCommand {

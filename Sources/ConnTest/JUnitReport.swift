@@ -1,0 +1,74 @@
+import Foundation
+
+/// `--junit-file` output, shaped and laid out as cilium-cli's (§2.6): Go
+/// encoding/xml with prefix "  " and indent "    ", explicit close tags, one
+/// suite "connectivity test", one testcase per check. Pending checks are
+/// reported as skipped (they never ran); `skipped`/`disabled` are omitted when
+/// zero on the suite, exactly as Go's `omitempty` does.
+public enum JUnitReport {
+    public static func render(_ results: [CheckResult], args: [String], timestamp: Date) -> String {
+        let skipped = results.filter { $0.outcome == .skipped || $0.outcome == .pending }.count
+        let failures = results.filter { $0.outcome == .fail }.count
+        let caseTimes = results.map { $0.outcome == .pass || $0.outcome == .fail ? roundedMillis($0.durationSeconds) : 0 }
+        let total = roundedMillis(caseTimes.reduce(0, +))
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let e = XMLText.escape
+
+        var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>"]
+        lines.append("  <testsuites tests=\"\(results.count)\" disabled=\"\(skipped)\" errors=\"0\" failures=\"\(failures)\" time=\"\(goFloat(total))\">")
+        lines.append("      <testsuite name=\"connectivity test\" id=\"0\" package=\"cilium\" tests=\"\(results.count)\" errors=\"0\" failures=\"\(failures)\""
+            + (skipped > 0 ? " skipped=\"\(skipped)\"" : "")
+            + " time=\"\(goFloat(total))\" timestamp=\"\(formatter.string(from: timestamp))\">")
+        lines.append("          <properties>")
+        lines.append("              <property name=\"Args\" value=\"\(e(args.joined(separator: "|")))\"></property>")
+        lines.append("          </properties>")
+        for (r, time) in zip(results, caseTimes) {
+            let status: String
+            switch r.outcome {
+            case .pass: status = "passed"
+            case .fail: status = "failed"
+            case .pending, .skipped: status = "skipped"
+            }
+            let open = "          <testcase name=\"\(e(r.name))\" classname=\"connectivity test\" status=\"\(status)\" time=\"\(goFloat(time))\">"
+            switch r.outcome {
+            case .pass:
+                lines.append(open + "</testcase>")
+            case .pending, .skipped:
+                lines.append(open)
+                lines.append("              <skipped message=\"\(e(r.name)) skipped\"></skipped>")
+                lines.append("          </testcase>")
+            case .fail:
+                lines.append(open)
+                lines.append("              <failure message=\"\(e(r.name)) failed\" type=\"failure\">\(e(failureDetails(r)))</failure>")
+                lines.append("          </testcase>")
+            }
+        }
+        lines.append("      </testsuite>")
+        lines.append("  </testsuites>")
+        return lines.joined(separator: "\n")
+    }
+
+    /// One line per fact, like cilium-cli's one line per failed action.
+    static func failureDetails(_ r: CheckResult) -> String {
+        var details: [String] = []
+        if let reason = r.reason { details.append(reason) }
+        if let last = r.lastFailure { details.append("last probe failure: \(last)") }
+        if let node = r.node { details.append("node: \(node)") }
+        return details.joined(separator: "\n")
+    }
+
+    /// Go's `strconv.FormatFloat(f, 'g', -1, 64)` for the values we produce: `0`, `7`, `14.7`.
+    static func goFloat(_ v: Double) -> String {
+        guard v.isFinite else { return "0" }
+        return v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+
+    static func roundedMillis(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+
+    /// Writes atomically (temp file + rename) with mode 0644.
+    public static func write(_ results: [CheckResult], args: [String], timestamp: Date, to path: String) throws {
+        try OutputFile.write(render(results, args: args, timestamp: timestamp) + "\n", to: path, mode: 0o644)
+    }
+}

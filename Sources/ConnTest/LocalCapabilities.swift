@@ -1,0 +1,32 @@
+/// Features the local namespace cluster offers; a check needing a missing one is
+/// skipped with a reason rather than failed (cilium-cli does the same with
+/// "Feature X is disabled").
+public struct LocalCapabilities: Sendable, Equatable {
+    /// Outbound internet (pod-to-external-1111, the FQDN check).
+    public var externalHost: Bool
+    /// An L7 proxy enforcing HTTP rules.
+    public var l7Policy: Bool
+    /// DNS-proxy-based toFQDNs enforcement.
+    public var fqdnPolicy: Bool
+
+    public init(externalHost: Bool = false, l7Policy: Bool = false, fqdnPolicy: Bool = false) {
+        self.externalHost = externalHost
+        self.l7Policy = l7Policy
+        self.fqdnPolicy = fqdnPolicy
+    }
+
+    /// Why `check` cannot run here, or nil when it can.
+    public func skipReason(for check: WorkloadDeployment, in workload: RunWorkload) -> String? {
+        if check.traffic == .external && !externalHost { return "no external host" }
+        let targets = workload.probeTargets(of: check)
+        // Egress policies select the client; ingress policies select the server it probes.
+        let relevant = workload.policies.filter { policy in
+            guard let selected = policy.selectsName else { return false }
+            return (selected == check.name && policy.directions.contains(.egress))
+                || (targets.contains(selected) && policy.directions.contains(.ingress))
+        }
+        if !l7Policy && relevant.contains(where: \.hasL7HTTP) { return "unsupported locally: L7 rules" }
+        if !fqdnPolicy && relevant.contains(where: \.hasFQDN) { return "unsupported locally: FQDN rules" }
+        return nil
+    }
+}

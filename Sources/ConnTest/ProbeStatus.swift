@@ -1,0 +1,33 @@
+/// A snapshot of one container's probe state.
+public struct ProbeStatus: Sendable, Equatable {
+    public var ready = false
+    public var restartCount = 0
+    /// Seconds (real time) from runner start to the first Ready.
+    public var timeToFirstReady: Double?
+    /// "readiness: exit 28: curl: (28) …" of the most recent failed probe.
+    public var lastFailure: String?
+    /// Seconds from runner start when `lastFailure` was recorded (to pick the newest across containers).
+    public var lastFailureAt: Double?
+    /// Readiness reached failureThreshold consecutive failures at least once.
+    public var readinessThresholdReached = false
+    /// Liveness probes completed since the container last (re)started.
+    public var livenessChecksSinceStart = 0
+    public var readinessProbesRun = 0
+    public var livenessProbesRun = 0
+    /// Whether there is a liveness probe, and how many results it needs to act.
+    public var livenessFailureThreshold: Int?
+
+    public init() {}
+
+    /// Settled = the verdict can no longer be a surprise: either a failure
+    /// threshold was hit (NotReady or a restart), or the container is Ready AND
+    /// liveness has had failureThreshold chances since the last start. The second
+    /// half matters for the proxy checks, whose deny probe is liveness-only: a
+    /// policy leak shows only as a restart some periods after Ready.
+    public var settled: Bool {
+        if readinessThresholdReached || restartCount > 0 { return true }
+        guard ready else { return false }
+        guard let threshold = livenessFailureThreshold else { return true }
+        return livenessChecksSinceStart >= threshold
+    }
+}

@@ -1,0 +1,83 @@
+import XCTest
+@testable import ConnTest
+
+final class WorkloadModelTests: XCTestCase {
+    func testDefaultWorkloadSplitsServersAndChecks() throws {
+        let workload = try RunWorkload(resources: try Variant.default.resources())
+        XCTAssertEqual(workload.servers.map(\.name), ["echo-a", "echo-b", "echo-b-host"])
+        XCTAssertEqual(workload.checks.count, 11)
+        XCTAssertEqual(workload.serviceSelectors["echo-b-host-headless"], "echo-b-host")
+    }
+
+    func testProbeFieldsAndDefaults() throws {
+        let workload = try RunWorkload(resources: try Variant.default.resources())
+        let podToA = try XCTUnwrap(workload.checks.first { $0.name == "pod-to-a" })
+        let probe = try XCTUnwrap(podToA.containers.first?.readinessProbe)
+        XCTAssertEqual(probe.command.last, "echo-a:8080/public")
+        XCTAssertEqual(probe.timeoutSeconds, 7)
+        XCTAssertEqual(probe.periodSeconds, 10)
+        XCTAssertEqual(probe.initialDelaySeconds, 0)
+        XCTAssertEqual(probe.successThreshold, 1)
+        XCTAssertEqual(probe.failureThreshold, 3)
+        XCTAssertEqual(podToA.expectation, .allow)
+        XCTAssertEqual(podToA.labels?.component, .network)
+
+        let denied = try XCTUnwrap(workload.checks.first { $0.name == "pod-to-a-denied-cnp" })
+        XCTAssertEqual(denied.expectation, .deny)
+
+        let echoB = try XCTUnwrap(workload.servers.first { $0.name == "echo-b" })
+        XCTAssertEqual(echoB.containers.first?.listenPort, 8080)
+        XCTAssertEqual(echoB.containers.first?.ports, [.init(containerPort: 8080, hostPort: 40000)])
+        let echoBHost = try XCTUnwrap(workload.servers.first { $0.name == "echo-b-host" })
+        XCTAssertTrue(echoBHost.hostNetwork)
+        XCTAssertEqual(echoBHost.hostPortClaims, [.init(containerPort: 31000)])
+        XCTAssertEqual(echoBHost.affinity, [PodAffinityTerm(kind: .affinity, requirements: [.init(key: "name", op: .in, values: ["echo-b"])])])
+
+        let host = try XCTUnwrap(workload.checks.first { $0.name == "host-to-b-multi-node-clusterip" })
+        XCTAssertTrue(host.hostNetwork)
+        XCTAssertEqual(host.affinity.first?.kind, .antiAffinity)
+        XCTAssertEqual(host.topology, .multiNode)
+    }
+
+    func testProxyChecksHaveAllowAndLivenessOnlyRejectContainers() throws {
+        let workload = try RunWorkload(resources: try Variant.hostport.resources())
+        let proxy = try XCTUnwrap(workload.checks.first { $0.name == "pod-to-a-intra-node-proxy-egress-policy" })
+        XCTAssertEqual(proxy.containers.count, 2)
+        XCTAssertEqual(proxy.containers[0].readinessProbe?.timeoutSeconds, 1, "no timeoutSeconds -> Kubernetes default")
+        XCTAssertNil(proxy.containers[1].readinessProbe)
+        XCTAssertEqual(proxy.containers[1].livenessProbe?.expectation, .deny)
+        XCTAssertEqual(proxy.expectation, .allow)
+    }
+
+    func testProbeParsingRejectsNonExecAndBadFields() {
+        XCTAssertThrowsError(try ProbeSpec(node: .map([("httpGet", .map([]))]), context: "x"))
+        XCTAssertThrowsError(try ProbeSpec(node: .map([("periodSeconds", .string("soon")),
+                                                       ("exec", .map([("command", .seq([.string("true")]))]))]), context: "x"))
+        let zeroMeansDefault = try? ProbeSpec(node: .map([("periodSeconds", .int(0)),
+                                                          ("exec", .map([("command", .seq([.string("true")]))]))]), context: "x")
+        XCTAssertEqual(zeroMeansDefault?.periodSeconds, 10)
+    }
+
+    func testSkipReasons() throws {
+        let workload = try RunWorkload(resources: try Variant.hostport.resources())
+        let plan = try RunPlan(workload: workload, nodeCount: 3)
+        XCTAssertEqual(plan.skipReasons["pod-to-external-1111"], "no external host")
+        XCTAssertEqual(plan.skipReasons["pod-to-external-fqdn-allow-google-cnp"], "no external host")
+        for name in ["pod-to-a-intra-node-proxy-egress-policy", "pod-to-c-multi-node-proxy-ingress-policy",
+                     "pod-to-c-intra-node-proxy-to-proxy-policy"] {
+            XCTAssertEqual(plan.skipReasons[name], "unsupported locally: L7 rules", name)
+        }
+        XCTAssertNil(plan.skipReasons["pod-to-a-denied-cnp"], "L3/L4 policies run locally")
+        XCTAssertNil(plan.schedule.placement(of: "pod-to-external-1111"), "skipped checks take no node")
+
+        let withInternet = try RunPlan(workload: workload, nodeCount: 3, capabilities: LocalCapabilities(externalHost: true))
+        XCTAssertNil(withInternet.skipReasons["pod-to-external-1111"])
+        XCTAssertEqual(withInternet.skipReasons["pod-to-external-fqdn-allow-google-cnp"], "unsupported locally: FQDN rules")
+    }
+
+    func testLegacyUnlabelledVariantStillLoads() throws {
+        let workload = try RunWorkload(resources: try Variant.ipv6.resources())
+        XCTAssertFalse(workload.checks.isEmpty)
+        XCTAssertTrue(workload.checks.allSatisfy { $0.componentName == "-" })
+    }
+}
