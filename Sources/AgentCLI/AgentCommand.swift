@@ -14,9 +14,9 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent",
         abstract: "The node agent: hosts the health daemon and runs a local multi-node cluster.",
         discussion: """
-            A local cluster is N nodes as network namespaces on this machine, joined by a bridge in a
-            namespace of its own. Each node runs one `agent node run` process: the agent API
-            (cilium.sock), the health API (health.sock), the /hello responder on :4240 and a health
+            A local cluster is N nodes as network namespaces on this machine, joined by a bridge in a \
+            namespace of its own. Each node runs one `agent node run` process: the agent API \
+            (cilium.sock), the health API (health.sock), the /hello responder on :4240 and a health \
             endpoint namespace. Needs root (network namespaces and raw ICMP sockets).
 
             Quick start:
@@ -129,7 +129,7 @@ struct ClusterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Inject or clear a network fault on a node's uplink (nftables in the node's namespace).",
             discussion: """
-                Faults apply to traffic entering or leaving the node over eth0, so peers see the node
+                Faults apply to traffic entering or leaving the node over eth0, so peers see the node \
                 (and its health endpoint) degrade. --drop and --loss combine; --clear removes all.
                 """)
         @OptionGroup var cluster: ClusterOptions

@@ -6,7 +6,29 @@ import HealthAPI
 
 @main
 struct CiliumHealthMain {
-    static func main() async { await CommandMain.run(CiliumHealthCommand.self) }
+    static func main() async {
+        await CommandMain.run(CiliumHealthCommand.self, arguments: hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// `cilium-health -H URI status` works upstream (cobra persistent flags); ArgumentParser only
+    /// reads options after the subcommand, so leading global options are moved behind it.
+    static func hoistingGlobalOptions(_ args: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = args[...]
+        while let first = rest.first {
+            if ["-H", "--host"].contains(first), rest.count >= 2 {
+                leading += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if first.hasPrefix("--host=") || ["-D", "--debug"].contains(first) {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, let subcommand = rest.first else { return args }
+        return [subcommand] + leading + rest.dropFirst()
+    }
 }
 
 /// An error printed as `Error: <message>` with exit status 1, as upstream's CLI does.
@@ -20,8 +42,8 @@ struct CiliumHealthCommand: AsyncParsableCommand {
         commandName: "cilium-health",
         abstract: "Cilium Health Client: query the node-to-node connectivity the health daemon measures.",
         discussion: """
-            Talks to the health daemon's REST API (default unix:///var/run/cilium/health.sock,
-            overridden by $CILIUM_HEALTH_SOCK or -H). In a local cluster run it through
+            Talks to the health daemon's REST API (default unix:///var/run/cilium/health.sock, \
+            overridden by $CILIUM_HEALTH_SOCK or -H). In a local cluster run it through \
             `agent cluster exec NODE -- cilium-health ...`, which points it at that node.
             """,
         subcommands: [Status.self, Get.self, Ping.self])
@@ -73,8 +95,8 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Display cilium connectivity to other nodes.",
         discussion: """
-            Without --probe, shows the daemon's latest results (each path carries its own Last probed
-            time). With --probe, the daemon probes every address now and answers within about 10 s
+            Without --probe, shows the daemon's latest results (each path carries its own Last probed \
+            time). With --probe, the daemon probes every address now and answers within about 10 s \
             even when nodes are down, reporting them as unreachable.
             """,
         aliases: ["connectivity"])

@@ -5,9 +5,9 @@ import Foundation
 /// `Error: <message>` (ArgumentParser would use 64), any other error prints `Error: <description>`
 /// and exits 1, as upstream's cobra-based tools do.
 public enum CommandMain {
-    public static func run<Root: ParsableCommand>(_ root: Root.Type) async -> Never {
+    public static func run<Root: ParsableCommand>(_ root: Root.Type, arguments: [String]? = nil) async -> Never {
         do {
-            var command = try Root.parseAsRoot()
+            var command = try Root.parseAsRoot(arguments)
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {

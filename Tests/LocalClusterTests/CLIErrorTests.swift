@@ -20,9 +20,12 @@ final class CLIErrorTests: XCTestCase {
     }
 
     func testInvalidHostFormat() throws {
-        let r = try Command.run(["\(binDir)/cilium-health", "ping", "-H", "localhost:4240"])
-        XCTAssertEqual(r.status, 1)
-        XCTAssertEqual(r.stderr, "Error: invalid host format 'localhost:4240'\n")
+        // Global options go before or after the subcommand, as with upstream's CLI.
+        for args in [["ping", "-H", "localhost:4240"], ["-H", "localhost:4240", "ping"]] {
+            let r = try Command.run(["\(binDir)/cilium-health"] + args)
+            XCTAssertEqual(r.status, 1, "\(args)")
+            XCTAssertEqual(r.stderr, "Error: invalid host format 'localhost:4240'\n", "\(args)")
+        }
     }
 
     func testBadAgentInputIsRefusedWithoutSideEffects() throws {
