@@ -91,6 +91,11 @@ let package = Package(
         .testTarget(name: "ConnTestTests", dependencies: [
             "ConnTest", "ConnTestCLI", .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Fixtures")], swiftSettings: strict),
+        // libbpf 1.x from Debian's libbpf-dev (links -lbpf).
+        .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF", providers: [.apt(["libbpf-dev"])]),
+        // Per-pod L3/L4 policy in eBPF (bpf/policy.bpf.c): loader, tc attach, policy maps, drop events.
+        .target(name: "Datapath", dependencies: ["CLibBPF"], swiftSettings: strict),
+        .testTarget(name: "DatapathTests", dependencies: ["Datapath"], swiftSettings: strict),
         .testTarget(name: "ConnTestRunTests", dependencies: ["ConnTest"], swiftSettings: strict),
         .testTarget(name: "EchoServerTests", dependencies: [
             "EchoServer", "EchoServerCLI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
