@@ -84,6 +84,14 @@ public struct GeneratorOptions: Sendable, Equatable {
                 throw ConnTestError("invalid --host-port \(hostPort): host-network echo ports 31000/31002 would move out of 1-65535")
             }
         }
+        // Every node-wide port (NodePort, hostPorts, host-network echo ports) must be distinct.
+        let nodePorts = [("--node-port", echoBNodePort), ("echo-b hostPort", echoBHostPort), ("echo-c hostPort", echoBHostPort + 1),
+                         ("echo-b-host port", 31000 + hostPortShift), ("echo-c-host port", 31002 + hostPortShift)]
+        for (i, a) in nodePorts.enumerated() {
+            if let b = nodePorts[(i + 1)...].first(where: { $0.1 == a.1 }) {
+                throw ConnTestError("port \(a.1) is used twice on every node (\(a.0) and \(b.0)): choose other --node-port/--host-port values")
+            }
+        }
         if let externalIP, !Self.isIPAddress(externalIP) {
             throw ConnTestError("invalid --external-ip \"\(externalIP)\": must be an IPv4 or IPv6 address")
         }

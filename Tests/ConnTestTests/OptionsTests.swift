@@ -80,6 +80,8 @@ final class OptionsTests: XCTestCase {
         let bad: [GeneratorOptions] = [
             GeneratorOptions(namespace: "Bad_NS"), GeneratorOptions(nodePort: 80), GeneratorOptions(hostPort: 70000),
             GeneratorOptions(externalIP: "1.1.1"), GeneratorOptions(externalFQDN: "bad..name"), GeneratorOptions(curlImage: ""),
+            // echo-b-host moves to 31000 + 1000 = 32000: the same port as the NodePort on every node.
+            GeneratorOptions(nodePort: 32000, hostPort: 41000), GeneratorOptions(nodePort: 31000),
         ]
         for options in bad {
             XCTAssertThrowsError(try options.validate()) { error in
