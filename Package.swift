@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "icmp-bench", targets: ["ICMPBench"]),
         .executable(name: "conntest", targets: ["ConnTestCLI"]),
         .executable(name: "echo-server", targets: ["EchoServerCLI"]),
+        .executable(name: "nfq-delay", targets: ["NFQDelayCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,6 +55,13 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // libnetfilter_queue, for the packet-delay program (the kernel has no netem).
+        .systemLibrary(name: "CNetfilterQueue", pkgConfig: "libnetfilter_queue",
+                       providers: [.apt(["libnetfilter-queue-dev"])]),
+        // `nfq-delay`: holds NFQUEUE'd packets for `agent cluster fault --delay`, inside a node's namespace.
+        .executableTarget(name: "NFQDelayCLI", dependencies: [
+            "CNetfilterQueue", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // The entry point shared by the CLIs (exit codes, error wording).
         .target(name: "CommandLineSupport", dependencies: [
@@ -104,7 +112,7 @@ let package = Package(
         .testTarget(name: "HealthAPITests", dependencies: ["HealthAPI"], swiftSettings: strict),
         // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
         .testTarget(name: "LocalClusterTests", dependencies: [
-            "HealthAPI", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI",
+            "HealthAPI", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
         ], swiftSettings: strict),
     ]
 )

@@ -2,6 +2,13 @@ import Foundation
 
 /// Faults a node's uplink (eth0) with nftables inside the node's namespace, so that traffic to the
 /// node and to its health endpoint suffers while the node's own loopback and endpoint paths do not.
+///
+/// Delay: the kernel has no netem, so inbound packets go to NFQUEUE `delayQueue`, where `nfq-delay`
+/// (started by `LocalCluster.fault`) holds each one `delayMs` before accepting it. Only inbound
+/// traffic is delayed, so every round trip through the node (peers' pings and HTTP probes to it,
+/// its own probes' replies) grows by `delayMs` once, not twice. The queue rule is an iptables
+/// (nf_tables backend) rule, not part of the nft table: this kernel lacks nft's native `queue`
+/// expression (CONFIG_NFT_QUEUE) but has the xt NFQUEUE target through nft_compat.
 public struct FaultSpec: Codable, Sendable, Equatable {
     public enum Drop: String, Codable, Sendable, CaseIterable {
         case icmp, http, all
@@ -10,15 +17,25 @@ public struct FaultSpec: Codable, Sendable, Equatable {
     public var drop: Set<Drop> = []
     /// Percentage of inbound packets dropped at random.
     public var lossPercent: Int?
+    /// Milliseconds every inbound packet is held (absent in fault files written before delays existed).
+    public var delayMs: Int?
 
-    public init(drop: Set<Drop> = [], lossPercent: Int? = nil) {
+    public init(drop: Set<Drop> = [], lossPercent: Int? = nil, delayMs: Int? = nil) {
         self.drop = drop
         self.lossPercent = lossPercent
+        self.delayMs = delayMs
     }
 
-    public var isEmpty: Bool { drop.isEmpty && lossPercent == nil }
+    public var isEmpty: Bool { drop.isEmpty && lossPercent == nil && delayMs == nil }
+    /// Whether the nft table has anything to do (the delay lives in iptables).
+    var hasNftRules: Bool { !drop.isEmpty || lossPercent != nil }
+
+    /// Upper bound for `delayMs`: longer holds would just look like loss to every prober.
+    public static let maxDelayMs = 10_000
 
     static let table = "nethealth_fault"
+    /// NFQUEUE numbers are per network namespace, so every node can use the same one.
+    static let delayQueue = 4240
 
     /// The complete nft table; replaced atomically on every change.
     func ruleset() -> String {
@@ -51,9 +68,59 @@ public struct FaultSpec: Codable, Sendable, Equatable {
     }
 
     func apply(namespace ns: String) throws {
-        _ = try Netns.exec(ns, ["nft", "delete", "table", "inet", Self.table])
-        guard !isEmpty else { return }
-        let r = try Netns.exec(ns, ["nft", "-f", "-"], input: ruleset())
+        // One nft transaction: declaring the table first makes the delete valid even when it does
+        // not exist yet, and the node never passes through an unfaulted state between changes.
+        let script = "table inet \(Self.table)\ndelete table inet \(Self.table)\n" + (hasNftRules ? ruleset() : "")
+        let r = try Netns.exec(ns, ["nft", "-f", "-"], input: script)
         guard r.status == 0 else { throw AgentError("nft failed in \(ns): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        try applyDelay(namespace: ns)
+    }
+
+    // MARK: delay rules
+
+    static let delayChain = "NETHEALTH_DELAY"
+
+    /// The filter-table rules, exactly as `iptables -S` prints them, that hand inbound packets to
+    /// nfq-delay. The iptables filter hooks run at priority 0, after the drop and loss rules (-10),
+    /// so dropped packets are not delayed. `--queue-bypass` accepts packets while nothing is bound
+    /// to the queue, so a dead nfq-delay never black-holes the node.
+    static let delayRules = [
+        "-N \(delayChain)",
+        "-A INPUT -j \(delayChain)",
+        "-A FORWARD -j \(delayChain)",
+        "-A \(delayChain) -i eth0 -j NFQUEUE --queue-num \(delayQueue) --queue-bypass",
+    ]
+
+    /// Input for `iptables-restore --noflush`: adds the chain and its jumps in one transaction.
+    static var delayRestoreScript: String {
+        "*filter\n:\(delayChain) - [0:0]\n" + delayRules.dropFirst().joined(separator: "\n") + "\nCOMMIT\n"
+    }
+
+    /// iptables arguments that remove the delay rules among `listing` (lines of `iptables -S`).
+    static func delayRemoval(_ listing: [String]) -> [[String]] {
+        let ours = listing.filter { $0.contains(delayChain) }
+        var commands = ours.filter { $0.hasPrefix("-A INPUT ") || $0.hasPrefix("-A FORWARD ") }
+            .map { ["-D"] + $0.split(separator: " ").dropFirst().map(String.init) }
+        if ours.contains("-N \(delayChain)") { commands += [["-F", delayChain], ["-X", delayChain]] }
+        return commands
+    }
+
+    /// Brings the IPv4 and IPv6 queue rules in line with `delayMs`. The rules do not depend on the
+    /// delay's value (nfq-delay holds that), so intact rules are left alone.
+    func applyDelay(namespace ns: String) throws {
+        for tool in ["iptables", "ip6tables"] {
+            let listing = try Netns.exec(ns, [tool, "-w", "-S"])
+            guard listing.status == 0 else {
+                throw AgentError("\(tool) -S failed in \(ns): \(listing.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            let ours = listing.stdout.split(separator: "\n").map(String.init).filter { $0.contains(Self.delayChain) }
+            if delayMs != nil, Set(ours) == Set(Self.delayRules) { continue }
+            for args in Self.delayRemoval(ours) { _ = try Netns.exec(ns, [tool, "-w"] + args) }
+            guard delayMs != nil else { continue }
+            let r = try Netns.exec(ns, ["\(tool)-restore", "--noflush"], input: Self.delayRestoreScript)
+            guard r.status == 0 else {
+                throw AgentError("\(tool)-restore failed in \(ns): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+        }
     }
 }

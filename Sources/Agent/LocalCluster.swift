@@ -197,16 +197,74 @@ public struct LocalCluster {
         guard spec.node(named: node) != nil else {
             throw AgentError("no node '\(node)' in cluster '\(name)'; nodes: \(spec.nodes.map(\.name).joined(separator: ", "))")
         }
+        // Faults now start processes: never race `down` or another `fault` on this cluster.
+        let lock = try ClusterLock(path: layout.lockPath)
+        defer { lock.release() }
         let path = layout.faultPath(node)
-        var fault = (try? JSONDecoder().decode(FaultSpec.self, from: Data(contentsOf: URL(fileURLWithPath: path)))) ?? FaultSpec()
+        let old = (try? JSONDecoder().decode(FaultSpec.self, from: Data(contentsOf: URL(fileURLWithPath: path)))) ?? FaultSpec()
+        var fault = old
         change(&fault)
-        try fault.apply(namespace: layout.nodeNamespace(node))
+        if let ms = fault.delayMs {
+            guard (1...FaultSpec.maxDelayMs).contains(ms) else {
+                throw AgentError("delay must be 1-\(FaultSpec.maxDelayMs) ms, got \(ms)")
+            }
+            // Bound before the rule appears, so the delay is in force when this returns.
+            if old.delayMs != ms || runningDelay(node) == nil { try startDelay(node: node, ms: ms) }
+        }
+        do {
+            try fault.apply(namespace: layout.nodeNamespace(node))
+        } catch {
+            if old.delayMs == nil { stopDelay(node: node) }
+            throw error
+        }
+        if fault.delayMs == nil { stopDelay(node: node) }
         if fault.isEmpty {
             unlink(path)
         } else {
             try AtomicFile.write(try JSONEncoder().encode(fault), to: path)
         }
         return fault
+    }
+
+    /// The node's nfq-delay pid, if that process is alive and really nfq-delay (pids get reused).
+    public func runningDelay(_ node: String) -> pid_t? {
+        guard let pid = DetachedProcess.readPidfile(layout.delayPidfile(node)), DetachedProcess.isAlive(pid),
+              let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")),
+              let argv0 = cmdline.split(separator: 0).first,
+              String(decoding: argv0, as: UTF8.self).hasSuffix("nfq-delay") else { return nil }
+        return pid
+    }
+
+    /// (Re)starts nfq-delay in the node's namespace and waits until it has bound the queue.
+    private func startDelay(node: String, ms: Int) throws {
+        stopDelay(node: node)
+        let binary = DetachedProcess.executableDirectory + "/nfq-delay"
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw AgentError("\(binary) not found: build it next to agent (swift build --product nfq-delay)")
+        }
+        let pidfile = layout.delayPidfile(node)
+        let pid = try DetachedProcess.spawn(
+            ["nsenter", "--net=/run/netns/\(layout.nodeNamespace(node))", binary,
+             "--queue", "\(FaultSpec.delayQueue)", "--delay-ms", "\(ms)", "--pidfile", pidfile],
+            logPath: layout.delayLog(node))
+        // nfq-delay writes its pidfile only once the queue is bound and configured.
+        let deadline = Date().addingTimeInterval(5)
+        while DetachedProcess.readPidfile(pidfile) != pid {
+            guard DetachedProcess.isAlive(pid) else {
+                throw AgentError("nfq-delay exited at start: \(lastLines(layout.delayLog(node)))")
+            }
+            guard Date() < deadline else {
+                DetachedProcess.stop(pid, grace: 1)
+                throw AgentError("nfq-delay did not bind its queue within 5s: \(lastLines(layout.delayLog(node)))")
+            }
+            usleep(20_000)
+        }
+    }
+
+    /// SIGTERM lets nfq-delay release the packets it holds and unbind; a stale pidfile is removed.
+    private func stopDelay(node: String) {
+        if let pid = runningDelay(node) { DetachedProcess.stop(pid, grace: 2) }
+        unlink(layout.delayPidfile(node))
     }
 }
 

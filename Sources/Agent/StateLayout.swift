@@ -36,6 +36,8 @@ public struct StateLayout: Sendable {
     public func healthEndpointPidfile(_ node: String) -> String { "\(nodeDir(node))/health-endpoint.pid" }
     public func healthEndpointLog(_ node: String) -> String { "\(nodeDir(node))/health-endpoint.log" }
     public func faultPath(_ node: String) -> String { "\(nodeDir(node))/fault.json" }
+    public func delayPidfile(_ node: String) -> String { "\(nodeDir(node))/nfq-delay.pid" }
+    public func delayLog(_ node: String) -> String { "\(nodeDir(node))/nfq-delay.log" }
 
     public var bridgeNamespace: String { "nh-\(cluster)-br" }
     public func nodeNamespace(_ node: String) -> String { "nh-\(cluster)-\(node)" }

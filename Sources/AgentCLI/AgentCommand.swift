@@ -127,10 +127,15 @@ struct ClusterCommand: AsyncParsableCommand {
 
     struct Fault: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Inject or clear a network fault on a node's uplink (nftables in the node's namespace).",
+            abstract: "Inject or clear a network fault on a node's uplink (netfilter rules in the node's namespace).",
             discussion: """
                 Faults apply to traffic entering or leaving the node over eth0, so peers see the node \
-                (and its health endpoint) degrade. --drop and --loss combine; --clear removes all.
+                (and its health endpoint) degrade. --drop, --loss and --delay combine; --clear removes all.
+
+                --delay holds every packet entering the node over eth0 for MS milliseconds (an NFQUEUE \
+                rule served by the nfq-delay program, which runs in the node's namespace until --clear \
+                or `cluster down`): round trips through the node grow by MS once, since replies \
+                leaving it are not delayed. If nfq-delay dies, packets pass undelayed.
                 """)
         @OptionGroup var cluster: ClusterOptions
         @Argument(help: "Node name, e.g. node-2.")
@@ -139,7 +144,7 @@ struct ClusterCommand: AsyncParsableCommand {
         var drop: FaultSpec.Drop?
         @Option(name: .long, help: "Drop this percentage (1-100) of inbound packets at random.")
         var loss: Int?
-        @Option(name: .long, help: "Delay packets by this many milliseconds (needs an NFQUEUE delay program; see README).")
+        @Option(name: .long, help: "Delay inbound packets by this many milliseconds (1-\(FaultSpec.maxDelayMs)); replaces an earlier delay.")
         var delay: Int?
         @Flag(name: .long, help: "Remove every fault from the node.")
         var clear = false
@@ -149,23 +154,24 @@ struct ClusterCommand: AsyncParsableCommand {
                 throw ValidationError("give --drop icmp|http|all, --loss PCT, --delay MS or --clear")
             }
             if let loss, !(1...100).contains(loss) { throw ValidationError("--loss must be 1-100, got \(loss)") }
-            if let delay, delay <= 0 { throw ValidationError("--delay must be a positive number of milliseconds") }
+            if let delay, !(1...FaultSpec.maxDelayMs).contains(delay) {
+                throw ValidationError("--delay must be 1-\(FaultSpec.maxDelayMs) milliseconds, got \(delay)")
+            }
         }
 
         func run() async throws {
-            if delay != nil {
-                throw AgentError("--delay is not available yet: this kernel has no netem and the NFQUEUE delay program is not built")
-            }
             let fault = try cluster.cluster().fault(node: node) { f in
                 if clear { f = FaultSpec() }
                 if let drop { f.drop.insert(drop) }
                 if let loss { f.lossPercent = loss }
+                if let delay { f.delayMs = delay }
             }
             if fault.isEmpty {
                 print("\(node): no faults")
             } else {
                 var parts = fault.drop.map(\.rawValue).sorted().map { "drop \($0)" }
                 if let loss = fault.lossPercent { parts.append("loss \(loss)%") }
+                if let delay = fault.delayMs { parts.append("delay \(delay) ms") }
                 print("\(node): \(parts.joined(separator: ", "))")
             }
         }

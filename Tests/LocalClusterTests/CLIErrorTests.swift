@@ -36,6 +36,9 @@ final class CLIErrorTests: XCTestCase {
             (["cluster", "up", "--nodes", "2", "--name", "Bad_Name"], "invalid cluster name 'Bad_Name'"),
             (["cluster", "up", "--nodes", "2", "--name", "cli-bad", "--probe-ratio", "2"], "--probe-ratio must be within [0, 1]"),
             (["cluster", "fault", "--name", "cli-bad", "node-1", "--drop", "udp"], "udp"),
+            (["cluster", "fault", "--name", "cli-bad", "node-1", "--delay", "0"], "--delay must be 1-10000 milliseconds"),
+            (["cluster", "fault", "--name", "cli-bad", "node-1", "--delay", "10001"], "--delay must be 1-10000 milliseconds"),
+            (["cluster", "fault", "--name", "cli-bad", "node-1", "--delay", "50"], "cluster 'cli-bad' is not up"),
             (["cluster", "exec", "--name", "cli-bad", "node-1", "--", "true"], "cluster 'cli-bad' is not up"),
         ] {
             let r = try Command.run(["env", "NETHEALTH_STATE_DIR=\(state)", "\(binDir)/agent"] + args)
