@@ -94,7 +94,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "EchoServerCLI", dependencies: [
-            "EchoServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EchoServer", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .testTarget(name: "ConnTestTests", dependencies: [
             "ConnTest", "ConnTestCLI", .product(name: "Yams", package: "Yams"),

@@ -9,8 +9,8 @@ import Foundation
 ///   consecutive successes and NotReady after `failureThreshold` consecutive failures;
 ///   a container without a readiness probe is Ready as soon as it runs;
 /// - `failureThreshold` consecutive liveness failures restart the container:
-///   restartCount += 1, readiness back to NotReady, both schedules start over.
-///   (Kubelet's CrashLoopBackOff delay is not modelled: any restart fails the check anyway.)
+///   restartCount += 1, readiness back to NotReady, and after kubelet's CrashLoopBackOff
+///   (10 s doubling up to 5 min, scaled) the container runs again and both schedules start over.
 ///
 /// `timeScale` multiplies delays and periods only. Timeouts stay real because the
 /// commands (curl --connect-timeout 5) keep their own timing.
@@ -57,6 +57,10 @@ public actor ProbeRunner {
                 return false
             }
             guard restart, !Task.isCancelled else { return }
+            // The container is down from now on; it runs again after the back-off, which keeps a
+            // failing liveness probe from restarting it in a tight loop.
+            let pending = await containerStopped()
+            do { try await Task.sleep(for: scaled(Self.crashLoopBackOff(restarts: pending))) } catch { return }
             let count = await restartContainer()
             await onRestart?(count)
         }
@@ -97,6 +101,11 @@ public actor ProbeRunner {
             if await handle(result) { return true }
             next = max(started + scaled(spec.periodSeconds), clock.now)
         }
+    }
+
+    /// Kubelet's restart back-off in seconds: 10, 20, 40 … capped at 300.
+    static func crashLoopBackOff(restarts: Int) -> Double {
+        min(300, 10 * pow(2, Double(max(0, restarts - 1))))
     }
 
     private nonisolated func scaled(_ seconds: Double) -> Duration {
@@ -150,6 +159,12 @@ public actor ProbeRunner {
         let head = result.timedOut ? "timed out" : "exit \(result.exitCode)"
         state.lastFailure = "\(container.isEmpty ? "" : container + " ")\(probe): \(head)" + (detail.isEmpty ? "" : ": \(detail)")
         state.lastFailureAt = elapsed()
+    }
+
+    /// Marks the killed container NotReady; returns the restart number it is waiting for.
+    private func containerStopped() -> Int {
+        state.ready = false
+        return state.restartCount + 1
     }
 
     private func restartContainer() -> Int {

@@ -1,9 +1,14 @@
 import ArgumentParser
+import CommandLineSupport
 import EchoServer
 import Foundation
 import Logging
 
 @main
+struct EchoServerMain {
+    static func main() async { await CommandMain.run(EchoServerCommand.self) }
+}
+
 struct EchoServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo-server",

@@ -78,16 +78,16 @@ final class ProbeRunnerTests: XCTestCase {
         XCTAssertNil(first.timeToFirstReady)
         XCTAssertEqual(first.lastFailure, "liveness: exit 1")
         XCTAssertTrue(first.settled, "a restart settles the check")
-        let later = await poll(runner, within: 5) { $0.restartCount >= 3 }
+        let later = await poll(runner, within: 15) { $0.restartCount >= 3 }
         XCTAssertGreaterThanOrEqual(later.restartCount, 3, "restarts keep climbing while liveness fails")
         XCTAssertGreaterThanOrEqual(restarts.value, 3)
     }
 
     func testRestartResetsReadyContainer() async throws {
-        // Liveness passes twice then fails forever; readiness passes. Ready first, then restart -> NotReady.
+        // Liveness passes twice, fails once, then passes again; readiness passes. Ready, one restart, Ready again.
         let dir = try TemporaryDirectory()
         let counter = dir.path + "/n"
-        let script = "n=$(cat \(counter) 2>/dev/null || echo 0); n=$((n+1)); echo $n > \(counter); [ $n -le 2 ]"
+        let script = "n=$(cat \(counter) 2>/dev/null || echo 0); n=$((n+1)); echo $n > \(counter); [ $n -ne 3 ]"
         let runner = ProbeRunner(readiness: ProbeSpec(command: ["true"], initialDelaySeconds: 0),
                                  liveness: ProbeSpec(command: ["sh", "-c", script], failureThreshold: 1),
                                  timeScale: scale, exec: exec)
@@ -95,9 +95,16 @@ final class ProbeRunnerTests: XCTestCase {
         defer { task.cancel() }
         let ready = await poll(runner, within: 5) { $0.ready }
         XCTAssertTrue(ready.ready)
-        let restarted = await poll(runner, within: 5) { $0.restartCount == 1 }
+        let restarted = await poll(runner, within: 5) { $0.restartCount >= 1 }
         XCTAssertEqual(restarted.restartCount, 1)
         XCTAssertNotNil(restarted.timeToFirstReady, "first Ready time survives the restart")
+        let again = await poll(runner, within: 5) { $0.ready }
+        XCTAssertTrue(again.ready, "Ready again once the restarted container passes its probes")
+        XCTAssertEqual(again.restartCount, 1, "a passing liveness probe does not restart again")
+    }
+
+    func testCrashLoopBackOffDoublesUpToFiveMinutes() {
+        XCTAssertEqual((1...7).map { ProbeRunner.crashLoopBackOff(restarts: $0) }, [10, 20, 40, 80, 160, 300, 300])
     }
 
     func testExecTimeoutCountsAsFailureAndIsNotScaled() async {

@@ -11,7 +11,7 @@ final class CLITests: XCTestCase {
     func run(_ arguments: [String], timeout: TimeInterval = 60) throws -> Result {
         let binary = TestPaths.productsDirectory.appendingPathComponent("conntest")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("conntest binary not built at \(binary.path)")
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: binary.path])
         }
         let process = Process()
         process.executableURL = binary

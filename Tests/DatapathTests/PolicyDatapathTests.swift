@@ -46,7 +46,7 @@ final class PolicyDatapathTests: XCTestCase {
     }
 
     private func env() throws -> (Topology, PolicyProgram, EventCollector) {
-        guard let topo, let program, let collector else { throw XCTSkip("no topology") }
+        guard let topo, let program, let collector else { throw BPFError(operation: "test setup (topology was not built)", code: ENOENT) }
         return (topo, program, collector)
     }
 

@@ -17,7 +17,9 @@ final class EchoServerProcessTests: XCTestCase {
 
     /// Starts the server and returns it with the port it reported, waiting at most `timeout`.
     func launch(_ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval = 20) throws -> (Process, Int, Pipe) {
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("echo-server not built") }
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw LaunchFailure(description: "echo-server not built at \(binary.path)")
+        }
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -37,7 +39,7 @@ final class EchoServerProcessTests: XCTestCase {
             usleep(20_000)
         }
         process.terminate()
-        throw XCTSkip("echo-server did not report a port within \(timeout) s")
+        throw LaunchFailure(description: "echo-server did not report a port within \(timeout) s")
     }
 
     func get(_ url: String) -> (Int, String)? {
@@ -95,7 +97,7 @@ final class EchoServerProcessTests: XCTestCase {
     }
 
     func testInvalidPortIsRejected() throws {
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("echo-server not built") }
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { return XCTFail("echo-server not built at \(binary.path)") }
         let process = Process()
         process.executableURL = binary
         process.arguments = ["--port", "70000"]
@@ -104,8 +106,13 @@ final class EchoServerProcessTests: XCTestCase {
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
         XCTAssertTrue(waitForExit(process, timeout: 15))
-        XCTAssertNotEqual(process.terminationStatus, 0)
+        XCTAssertEqual(process.terminationStatus, 2, "usage errors exit 2 across the project's tools")
     }
+}
+
+/// A server that did not start is a failure, never a skip.
+struct LaunchFailure: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Non-blocking line reader over a pipe (availableData would block on an idle pipe).
