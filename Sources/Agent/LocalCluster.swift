@@ -108,7 +108,9 @@ public struct LocalCluster {
     public func down() throws -> (namespaces: Int, processes: Int) {
         let lock = try ClusterLock(path: layout.lockPath)
         defer { lock.release() }
-        return teardown()
+        let removed = teardown()
+        unlink(layout.lockPath)
+        return removed
     }
 
     @discardableResult

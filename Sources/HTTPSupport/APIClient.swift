@@ -79,6 +79,7 @@ public struct APIClient: Sendable {
 }
 
 extension Duration {
+    /// Whole nanoseconds, the unit NIO timeouts and the health API's latencies use.
     public var nanoseconds: Int64 {
         let (s, atto) = components
         return s * 1_000_000_000 + atto / 1_000_000_000

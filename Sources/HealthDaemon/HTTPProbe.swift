@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import HTTPSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -15,7 +16,7 @@ public final class HTTPProbe: Sendable {
         self.port = port
         self.timeout = timeout
         var config = HTTPClient.Configuration()
-        config.timeout = .init(connect: .nanoseconds(timeout.nanosecondsValue), read: .nanoseconds(timeout.nanosecondsValue))
+        config.timeout = .init(connect: .nanoseconds(timeout.nanoseconds), read: .nanoseconds(timeout.nanoseconds))
         // A fresh connection per probe: a pooled socket would hide a path that stopped accepting connections.
         config.connectionPool = .init(idleTimeout: .milliseconds(1), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         // One attempt per probe, as Go's client makes: a refused port is an answer, not something to retry.
@@ -35,13 +36,13 @@ public final class HTTPProbe: Sendable {
         request.headers.add(name: "Connection", value: "close")
         let started = ContinuousClock.now
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanosecondsValue))
+            let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
             _ = try? await response.body.collect(upTo: 1 << 20)
             let elapsed = ContinuousClock.now - started
             guard response.status == .ok else {
                 return .failed("unexpected status code: \(response.status.code) \(response.status.code) \(response.status.reasonPhrase)")
             }
-            return .ok(latencyNanoseconds: max(1, elapsed.nanosecondsValue))
+            return .ok(latencyNanoseconds: max(1, elapsed.nanoseconds))
         } catch {
             return .failed("Get \"\(url)\": \(Self.goErrorText(error, dial: IPAddressText.hostPort(ip, port)))")
         }
@@ -71,12 +72,5 @@ public final class HTTPProbe: Sendable {
         }
         if error is ChannelError { return "dial tcp \(dial): connect: connection timed out" }
         return "\(error)"
-    }
-}
-
-extension Duration {
-    var nanosecondsValue: Int64 {
-        let (s, atto) = components
-        return s * 1_000_000_000 + atto / 1_000_000_000
     }
 }

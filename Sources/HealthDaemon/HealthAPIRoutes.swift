@@ -10,7 +10,7 @@ public enum HealthAPIRoutes {
         router.get("/v1beta/healthz") { _, _ -> Response in
             do {
                 let agentStatus = try await agent.json(.GET, "/v1/healthz", as: AgentStatusResponse.self)
-                let uptime = goDurationString(nanoseconds: (ContinuousClock.now - startedAt).nanosecondsValue)
+                let uptime = goDurationString(nanoseconds: (ContinuousClock.now - startedAt).nanoseconds)
                 return JSONResponse.make(HealthResponse(cilium: agentStatus, uptime: uptime, systemLoad: SystemLoad.read()))
             } catch {
                 var text = "\(error)"

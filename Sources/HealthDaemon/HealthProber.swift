@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 import HealthAPI
 import ICMPProbe
 import Logging
@@ -27,6 +28,8 @@ public actor HealthProber {
     private var clientID: Int64 = 0
     private var nodes: [String: NodeProbeTargets] = [:]
     private var results: [String: PathResult] = [:]
+    /// `targetIPs` as a set, kept in step with `nodes` so recording a result is O(1).
+    private var liveIPs: Set<String> = []
     private var roundStart = Date()
     private var currentInterval: Duration
     private var inFlightProbe: Task<HealthStatusResponse, Never>?
@@ -63,8 +66,8 @@ public actor HealthProber {
             localName = diff.self_
             for removed in diff.nodesRemoved ?? [] { nodes[removed.name] = nil }
             for added in diff.nodesAdded ?? [] { nodes[added.name] = NodeProbeTargets(added) }
-            let live = Set(targetIPs)
-            results = results.filter { live.contains($0.key) }
+            liveIPs = Set(targetIPs)
+            results = results.filter { liveIPs.contains($0.key) }
             return true
         } catch {
             if clientID != 0 || !nodes.isEmpty {
@@ -72,6 +75,7 @@ public actor HealthProber {
             }
             clientID = 0
             nodes = [:]
+            liveIPs = []
             results = [:]
             return false
         }
@@ -86,7 +90,7 @@ public actor HealthProber {
         }
         return HealthStatusResponse(
             timestamp: RFC3339.string(roundStart),
-            probeInterval: goDurationString(nanoseconds: currentInterval.nanosecondsValue),
+            probeInterval: goDurationString(nanoseconds: currentInterval.nanoseconds),
             local: localName.isEmpty ? nil : SelfStatus(name: localName),
             nodes: list)
     }
@@ -167,7 +171,7 @@ public actor HealthProber {
 
     private func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil) {
         // A node may have vanished while its probe ran: its result is dropped.
-        guard targetIPs.contains(ip) else { return }
+        guard liveIPs.contains(ip) else { return }
         if let icmp { results[ip, default: PathResult()].icmp = icmp }
         if let http { results[ip, default: PathResult()].http = http }
     }

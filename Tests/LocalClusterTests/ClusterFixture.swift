@@ -77,6 +77,7 @@ final class ClusterFixture {
             XCTAssertFalse(DetachedProcess.isAlive(pid), "process \(pid) left behind", file: file, line: line)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: layout.clusterDir), "state left behind", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.lockPath), "lock file left behind", file: file, line: line)
         try? FileManager.default.removeItem(atPath: stateDir)
     }
 }
