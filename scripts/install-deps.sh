@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the suite and its tests use (root). Swift 6.3 must already be on PATH.
 set -euo pipefail
-packages=(iproute2 nftables iptables iputils-ping fping util-linux curl procps)
+packages=(iproute2 nftables iptables iputils-ping fping util-linux curl procps dnsmasq-base)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
