@@ -107,6 +107,50 @@ final class ConnTestRunTests: XCTestCase {
     }
 }
 
+/// A run that brings its own cluster up must take it down again, also when it is interrupted.
+final class ConnTestRunSignalTests: XCTestCase {
+    func testSIGTERMDuringRunRemovesWorkloadAndItsCluster() throws {
+        let name = "s" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let stateDir = NSTemporaryDirectory() + "nethealth-test-\(name)"
+        defer { try? FileManager.default.removeItem(atPath: stateDir) }
+        let binDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+            .split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }
+        let layout = StateLayout(cluster: name, root: stateDir)
+        defer { _ = try? LocalCluster(name: name, stateRoot: stateDir).down() }  // only if the test fails
+
+        let errPath = stateDir + ".stderr"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binDir + "/conntest")
+        // Real-time periods: the checks are still waiting when the signal arrives.
+        process.arguments = ["run", "--cluster", name, "--nodes", "2", "--time-scale", "1", "--timeout", "2m"]
+        var env = ProcessInfo.processInfo.environment
+        env["NETHEALTH_STATE_DIR"] = stateDir
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+
+        let deadline = Date().addingTimeInterval(60)
+        var stderrText = ""
+        while Date() < deadline {
+            stderrText = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            if stderrText.contains("ready") { break }
+            usleep(100_000)
+        }
+        XCTAssertTrue(stderrText.contains("bringing up cluster"), stderrText)
+        XCTAssertFalse(Netns.list().filter { $0.hasPrefix(layout.podNamespacePrefix) }.isEmpty, "pods were running")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 128 + SIGTERM)
+        XCTAssertEqual(Netns.list().filter(layout.ownsNamespace), [], "cluster and pods removed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.clusterDir))
+        let netnsDirs = (try? FileManager.default.contentsOfDirectory(atPath: ResolvConf.root)) ?? []
+        XCTAssertEqual(netnsDirs.filter(layout.ownsNamespace), [])
+    }
+}
+
 /// Mirrors WorkloadCleanup's ownership test, from the outside.
 enum WorkloadCleanupProbe {
     static func isEchoServer(_ pid: pid_t) -> Bool {
