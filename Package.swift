@@ -84,8 +84,10 @@ let package = Package(
         ], path: "bench/ICMPBench", swiftSettings: strict),
         // The connectivity-check workload model and its upstream-compatible YAML.
         .target(name: "ConnTest", swiftSettings: strict),
+        // The workload made real on a local cluster: pods, cluster DNS, services, probes.
+        .target(name: "ConnTestLocal", dependencies: ["Agent", "ConnTest"], swiftSettings: strict),
         .executableTarget(name: "ConnTestCLI", dependencies: [
-            "ConnTest", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ConnTest", "ConnTestLocal", "Agent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // The json-mock server the checks target.
         .target(name: "EchoServer", dependencies: [
@@ -113,6 +115,7 @@ let package = Package(
         // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
         .testTarget(name: "LocalClusterTests", dependencies: [
             "HealthAPI", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
+            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI",
         ], swiftSettings: strict),
     ]
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the suite and its tests use (root). Swift 6.3 must already be on PATH.
 set -euo pipefail
-packages=(iproute2 nftables iptables iputils-ping fping util-linux curl procps python3 libbpf-dev libelf-dev libnetfilter-queue-dev)
+packages=(iproute2 nftables iptables iputils-ping fping util-linux curl procps python3 dnsmasq-base
+          libbpf-dev libelf-dev libnetfilter-queue-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

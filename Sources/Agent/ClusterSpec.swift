@@ -81,8 +81,8 @@ public struct AgentError: Error, CustomStringConvertible {
     public init(_ message: String) { description = message }
 }
 
-enum AtomicFile {
-    static func write(_ data: Data, to path: String) throws {
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let tmp = path + ".tmp.\(getpid())"

@@ -132,6 +132,7 @@ public struct LocalCluster {
             }
         }
         for ns in owned { Netns.delete(ns) }
+        ResolvConf.removeAll(owned: layout)  // what a killed `conntest run` left
         try? FileManager.default.removeItem(atPath: layout.clusterDir)
         return (owned.count, killed)
     }

@@ -42,6 +42,11 @@ public struct StateLayout: Sendable {
     public var bridgeNamespace: String { "nh-\(cluster)-br" }
     public func nodeNamespace(_ node: String) -> String { "nh-\(cluster)-\(node)" }
     public func healthNamespace(_ node: String) -> String { "nh-\(cluster)-\(node)-health" }
+    /// A workload pod's namespace (netns names are file names, so the 15-byte interface limit does not apply).
+    public func podNamespace(_ pod: String) -> String { "\(podNamespacePrefix)\(pod)" }
+    public var podNamespacePrefix: String { "nh-\(cluster)-pod-" }
+    /// Files of a `conntest run` on this cluster: hosts file, pidfiles, container logs.
+    public var workloadDir: String { "\(clusterDir)/workload" }
 
     /// True for every namespace this cluster can have made, and for no other cluster's.
     public func ownsNamespace(_ ns: String) -> Bool {
@@ -49,6 +54,7 @@ public struct StateLayout: Sendable {
         guard ns.hasPrefix(prefix) else { return false }
         let rest = ns.dropFirst(prefix.count)
         if rest == "br" { return true }
+        if rest.hasPrefix("pod-") && rest.count > "pod-".count { return true }
         var tail = Substring(rest)
         if tail.hasSuffix("-health") { tail = tail.dropLast("-health".count) }
         guard tail.hasPrefix("node-") else { return false }

@@ -8,11 +8,18 @@ public struct LocalCapabilities: Sendable, Equatable {
     public var l7Policy: Bool
     /// DNS-proxy-based toFQDNs enforcement.
     public var fqdnPolicy: Bool
+    /// L3/L4 enforcement of CNPs and NetworkPolicies (the eBPF datapath). Off by default:
+    /// without it a deny check would pass for the wrong reason, or fail though nothing is broken.
+    public var policyEnforcement: Bool
 
-    public init(externalHost: Bool = false, l7Policy: Bool = false, fqdnPolicy: Bool = false) {
+    public static let noPolicyReason = "policy enforcement not available locally yet"
+
+    public init(externalHost: Bool = false, l7Policy: Bool = false, fqdnPolicy: Bool = false,
+                policyEnforcement: Bool = false) {
         self.externalHost = externalHost
         self.l7Policy = l7Policy
         self.fqdnPolicy = fqdnPolicy
+        self.policyEnforcement = policyEnforcement
     }
 
     /// Why `check` cannot run here, or nil when it can.
@@ -27,6 +34,8 @@ public struct LocalCapabilities: Sendable, Equatable {
         }
         if !l7Policy && relevant.contains(where: \.hasL7HTTP) { return "unsupported locally: L7 rules" }
         if !fqdnPolicy && relevant.contains(where: \.hasFQDN) { return "unsupported locally: FQDN rules" }
+        // Any policy selecting the client or its target changes what the probe may observe.
+        if !policyEnforcement && !relevant.isEmpty { return Self.noPolicyReason }
         return nil
     }
 }

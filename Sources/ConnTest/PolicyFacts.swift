@@ -19,8 +19,12 @@ public struct PolicyFacts: Sendable, Equatable {
         self.hasFQDN = hasFQDN
     }
 
-    /// nil for objects that are not CNPs.
+    /// nil for objects that are not policies.
     public init?(resource: Resource) {
+        if resource.kind == .networkPolicy {
+            self.init(networkPolicy: resource)
+            return
+        }
         guard resource.kind == .ciliumNetworkPolicy else { return nil }
         let spec = resource.document["spec"]
         var directions: Set<Direction> = []
@@ -39,5 +43,22 @@ public struct PolicyFacts: Sendable, Equatable {
         self.init(name: resource.name,
                   selectsName: spec?.value(at: "endpointSelector", "matchLabels", "name")?.stringValue,
                   directions: directions, hasL7HTTP: l7, hasFQDN: fqdn)
+    }
+
+    /// A networking.k8s.io NetworkPolicy (netpol-only variant): L3/L4 only, directions from policyTypes.
+    private init(networkPolicy resource: Resource) {
+        let spec = resource.document["spec"]
+        var directions: Set<Direction> = []
+        for t in spec?["policyTypes"]?.arrayValue ?? [] {
+            if let d = t.stringValue.flatMap({ Direction(rawValue: $0.lowercased()) }) { directions.insert(d) }
+        }
+        // Kubernetes: without policyTypes, Ingress always applies and Egress when egress rules exist.
+        if spec?["policyTypes"] == nil {
+            directions.insert(.ingress)
+            if spec?["egress"] != nil { directions.insert(.egress) }
+        }
+        self.init(name: resource.name,
+                  selectsName: spec?.value(at: "podSelector", "matchLabels", "name")?.stringValue,
+                  directions: directions, hasL7HTTP: false, hasFQDN: false)
     }
 }

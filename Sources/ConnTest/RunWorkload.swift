@@ -6,13 +6,16 @@ public struct RunWorkload: Sendable {
     /// Service name -> the `name` label it selects.
     public var serviceSelectors: [String: String]
     public var policies: [PolicyFacts]
+    /// Services in file order (duplicates dropped, as kubectl apply keeps one).
+    public var services: [RunService]
 
     public init(servers: [WorkloadDeployment], checks: [WorkloadDeployment],
-                serviceSelectors: [String: String] = [:], policies: [PolicyFacts] = []) {
+                serviceSelectors: [String: String] = [:], policies: [PolicyFacts] = [], services: [RunService] = []) {
         self.servers = servers
         self.checks = checks
         self.serviceSelectors = serviceSelectors
         self.policies = policies
+        self.services = services
     }
 
     /// A Deployment is a server when some Service selects it; everything else is a
@@ -35,8 +38,12 @@ public struct RunWorkload: Sendable {
                 checks.append(try WorkloadDeployment(resource: r, role: .check))
             }
         }
+        var services: [RunService] = []
+        for r in resources where r.kind == .service && !services.contains(where: { $0.name == r.name }) {
+            if let s = try RunService(resource: r) { services.append(s) }
+        }
         self.init(servers: servers, checks: checks, serviceSelectors: selectors,
-                  policies: resources.compactMap(PolicyFacts.init(resource:)))
+                  policies: resources.compactMap(PolicyFacts.init(resource:)), services: services)
     }
 
     public var all: [WorkloadDeployment] { servers + checks }

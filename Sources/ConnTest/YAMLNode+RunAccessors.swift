@@ -12,7 +12,7 @@ extension YAMLNode {
     }
 
     /// Ints that arrive as strings (`"5"`) or numbers both count, as kubectl accepts both for ports.
-    var looseIntValue: Int? {
+    public var looseIntValue: Int? {
         switch self {
         case .int(let i): return i
         case .string(let s): return Int(s)

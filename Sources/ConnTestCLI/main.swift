@@ -87,7 +87,7 @@ struct Conntest: ParsableCommand {
 
             Exit codes: 0 success, 2 invalid input (one-line message on stderr), 1 other errors.
             """,
-        subcommands: [Generate.self, List.self, Examples.self])
+        subcommands: [Generate.self, List.self, Examples.self, Run.self])
 }
 
 struct Generate: ParsableCommand {
@@ -159,10 +159,14 @@ struct Examples: ParsableCommand {
 
 /// Custom entry point: input errors must exit 2 with one line (argument
 /// parser would exit 64 and print usage), and help must still exit 0.
-func runMain() -> Never {
+func runMain() async -> Never {
     do {
         var command = try Conntest.parseAsRoot()
-        try command.run()
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            try command.run()
+        }
         exit(0)
     } catch let error as ConnTestError {
         fail(error.description, code: isIOError(error) ? 1 : 2)
@@ -183,7 +187,7 @@ func oneLine(_ message: String) -> String {
     if text.contains("Unknown option") {
         text += " (see 'conntest generate --help' or 'conntest ls --help' for the valid options)"
     } else if text.contains("Unexpected argument") || text.contains("Missing expected argument") {
-        text += " (valid commands: generate|ls|examples; tags go after -t, e.g. -t component=all)"
+        text += " (valid commands: generate|ls|examples|run; tags go after -t, e.g. -t component=all)"
     }
     return text
 }
@@ -201,4 +205,4 @@ func fail(_ message: String, code: Int32) -> Never {
     exit(code)
 }
 
-runMain()
+await runMain()

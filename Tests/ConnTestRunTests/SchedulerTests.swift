@@ -4,7 +4,7 @@ import XCTest
 final class SchedulerTests: XCTestCase {
     private func plan(_ variant: Variant, nodes: Int) throws -> RunPlan {
         try RunPlan(workload: try RunWorkload(resources: try variant.resources()), nodeCount: nodes,
-                    capabilities: LocalCapabilities(externalHost: true, l7Policy: true, fqdnPolicy: true))
+                    capabilities: LocalCapabilities(externalHost: true, l7Policy: true, fqdnPolicy: true, policyEnforcement: true))
     }
 
     /// Every required term of every placed pod holds in the result.

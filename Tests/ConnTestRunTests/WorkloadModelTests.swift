@@ -67,7 +67,12 @@ final class WorkloadModelTests: XCTestCase {
                      "pod-to-c-intra-node-proxy-to-proxy-policy"] {
             XCTAssertEqual(plan.skipReasons[name], "unsupported locally: L7 rules", name)
         }
-        XCTAssertNil(plan.skipReasons["pod-to-a-denied-cnp"], "L3/L4 policies run locally")
+        // No local L3/L4 enforcement yet: a policy-dependent check must never pass by accident.
+        XCTAssertEqual(plan.skipReasons["pod-to-a-denied-cnp"], LocalCapabilities.noPolicyReason)
+        XCTAssertEqual(plan.skipReasons["pod-to-a-allowed-cnp"], LocalCapabilities.noPolicyReason)
+        XCTAssertNil(plan.skipReasons["pod-to-b-multi-node-clusterip"])
+        let enforcing = try RunPlan(workload: workload, nodeCount: 3, capabilities: LocalCapabilities(policyEnforcement: true))
+        XCTAssertNil(enforcing.skipReasons["pod-to-a-denied-cnp"], "L3/L4 policies run with enforcement")
         XCTAssertNil(plan.schedule.placement(of: "pod-to-external-1111"), "skipped checks take no node")
 
         let withInternet = try RunPlan(workload: workload, nodeCount: 3, capabilities: LocalCapabilities(externalHost: true))

@@ -6,7 +6,8 @@ import XCTest
 final class WorkloadRunnerTests: XCTestCase {
     func testDefaultWorkloadOnOneNode() async throws {
         let workload = try RunWorkload(resources: try Variant.default.resources())
-        let plan = try RunPlan(workload: workload, nodeCount: 1)
+        // Enforcement on: this test maps probes to true/false, so policy checks may run.
+        let plan = try RunPlan(workload: workload, nodeCount: 1, capabilities: LocalCapabilities(policyEnforcement: true))
         let local = LocalCommandExec()
         let progressLines = Lines()
         let runner = WorkloadRunner(timeScale: 0.02, timeout: .seconds(20), pollInterval: .milliseconds(50))

@@ -1,0 +1,78 @@
+import Foundation
+
+/// Services on one node, the way kube-proxy's nftables mode does them: a `nethealth_svc` nat table
+/// in the node's namespace that DNATs ClusterIPs, NodePorts and hostPorts to their endpoint.
+/// Prerouting covers traffic from pods and other nodes; output covers hostNetwork clients.
+public struct ServiceProxy: Sendable {
+    public static let table = "nethealth_svc"
+    /// Virtual service addresses; nothing answers on them without this node's table.
+    public static let serviceCIDR = "198.18.128.0/20"
+    /// Marks connections that must be masqueraded (NodePort to another node's backend).
+    static let masqueradeMark = "0x4e480001"
+
+    public struct Rule: Sendable, Equatable {
+        public var daddr: String
+        public var port: Int
+        public var proto: String
+        public var backend: String
+        public var backendPort: Int
+        /// The backend is on another node: the reply must come back through this node to be un-NATed.
+        public var masquerade: Bool
+
+        public init(daddr: String, port: Int, proto: String = "TCP", backend: String, backendPort: Int, masquerade: Bool = false) {
+            self.daddr = daddr
+            self.port = port
+            self.proto = proto
+            self.backend = backend
+            self.backendPort = backendPort
+            self.masquerade = masquerade
+        }
+
+        var nft: String {
+            let l4 = proto.lowercased() == "udp" ? "udp" : "tcp"
+            let mark = masquerade ? "meta mark set \(ServiceProxy.masqueradeMark) " : ""
+            return "ip daddr \(daddr) \(l4) dport \(port) \(mark)dnat to \(backend):\(backendPort)"
+        }
+    }
+
+    public let layout: StateLayout
+    public let node: ClusterSpec.NodeSpec
+
+    public init(layout: StateLayout, node: ClusterSpec.NodeSpec) {
+        self.layout = layout
+        self.node = node
+    }
+
+    /// The whole table, replaced atomically (`nft -f` applies a file as one transaction). Numeric
+    /// priorities (dstnat = -100, srcnat = 100): Debian 12's nft rejects `dstnat` on the output hook.
+    public static func ruleset(_ rules: [Rule]) -> String {
+        let body = rules.map { "    \($0.nft)\n" }.joined()
+        func chain(_ name: String, _ type: String, _ hook: String, _ priority: String, _ text: String) -> String {
+            "  chain \(name) {\n    type \(type) hook \(hook) priority \(priority); policy accept;\n\(text)  }\n"
+        }
+        return "table ip \(table) {\n"
+            + chain("prerouting", "nat", "prerouting", "-100", body)
+            + chain("output", "nat", "output", "-100", body)
+            + chain("postrouting", "nat", "postrouting", "100", "    meta mark \(masqueradeMark) masquerade\n")
+            + "}\n"
+    }
+
+    var namespace: String { layout.nodeNamespace(node.name) }
+
+    public func install(_ rules: [Rule]) throws {
+        Self.remove(namespace: namespace)
+        let r = try Netns.exec(namespace, ["nft", "-f", "-"], input: Self.ruleset(rules))
+        guard r.status == 0 else {
+            throw AgentError("nft failed in \(namespace): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        // hostNetwork clients need a route to connect() at all; the output chain then rewrites the
+        // destination. On-link via eth0: without the table, traffic to a ClusterIP fails (no ARP answer).
+        try Netns.ip(namespace, "route", "replace", Self.serviceCIDR, "dev", "eth0")
+    }
+
+    /// Idempotent; safe on a node that never had the table.
+    public static func remove(namespace ns: String) {
+        _ = try? Netns.exec(ns, ["nft", "delete", "table", "ip", table])
+        _ = try? Command.run(["ip", "-n", ns, "route", "del", serviceCIDR])
+    }
+}

@@ -1,0 +1,146 @@
+import Agent
+import ArgumentParser
+import ConnTest
+import ConnTestLocal
+import Foundation
+
+enum RunOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// `conntest run`: the workload on a local cluster, reported as cilium-cli would.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the selected connectivity checks on a local namespace cluster and report.",
+        discussion: """
+            Brings the cluster up if needed (and down again afterwards unless --keep-cluster), creates one \
+            network namespace per pod, a cluster DNS (dnsmasq), nftables service tables on every node and \
+            echo-server processes, then evaluates every check's readiness/liveness probes with Kubernetes \
+            semantics. Probes run via `ip netns exec`; `ash` in a probe runs as /bin/sh. Checks that depend \
+            on a network policy are skipped (no local enforcement yet), as are external checks.
+
+            Exit codes: 0 all ran checks passed, 1 a check failed, 2 usage or setup error, 3 inconclusive.
+            """)
+
+    @OptionGroup var selection: SelectionOptions
+
+    @Option(help: "Local cluster to run on.")
+    var cluster = "local"
+
+    @Option(help: "Nodes when the cluster has to be brought up.")
+    var nodes = 3
+
+    @Option(name: .shortAndLong, help: "Report format on stdout.")
+    var output: RunOutputFormat = .text
+
+    @Option(name: .customLong("junit-file"), help: ArgumentHelp("Also write a JUnit XML report here.", valueName: "path"))
+    var junitFile: String?
+
+    @Option(help: ArgumentHelp("Overall limit for the run, e.g. 60s, 2m (default 2m).", valueName: "duration"))
+    var timeout = "2m"
+
+    @Option(name: .customLong("time-scale"), help: "Multiplier for probe periods and delays (timeouts stay real).")
+    var timeScale = 0.1
+
+    @Flag(name: .customLong("keep-cluster"), help: "Leave a cluster this run brought up running.")
+    var keepCluster = false
+
+    func run() async throws {
+        guard let limit = RunTimeout.parse(timeout) else {
+            throw ConnTestError("invalid --timeout '\(timeout)': use e.g. 60s, 2m or 1m30s")
+        }
+        guard timeScale.isFinite, timeScale > 0 else { throw ConnTestError("--time-scale must be > 0, got \(timeScale)") }
+        guard (1...ClusterSpec.maxNodes).contains(nodes) else {
+            throw ConnTestError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
+        }
+        let workload = try RunWorkload(resources: try selection.selectedResources().resources)
+        let local: LocalCluster
+        do { local = try LocalCluster(name: cluster) } catch { throw ConnTestError("\(error)") }
+
+        let cleanup = RunCleanup()
+        let signals = SignalTrap(cleanup: cleanup)
+        defer { withExtendedLifetime(signals) {} }
+
+        let code: RunExitCode
+        do {
+            code = try await runOn(local, workload: workload, limit: limit, cleanup: cleanup)
+        } catch {
+            cleanup.run()
+            fail("\(error)", code: RunExitCode.usage.rawValue)
+        }
+        cleanup.run()
+        Foundation.exit(code.rawValue)
+    }
+
+    private func runOn(_ local: LocalCluster, workload: RunWorkload, limit: Duration, cleanup: RunCleanup) async throws -> RunExitCode {
+        if (try? local.loadSpec()) == nil {
+            progress("bringing up cluster '\(local.name)' with \(nodes) nodes")
+            if !keepCluster { cleanup.removeClusterOnExit(name: local.name, stateRoot: local.layout.root) }
+            _ = try await local.up(nodes: nodes, ipv6: false, probeRatio: 0.5) { progress($0) }
+        }
+        let spec = try local.loadSpec()
+        let plan = try RunPlan(workload: workload, nodeCount: spec.nodes.count, capabilities: LocalCapabilities())
+        let deployment = try LocalDeployment(layout: local.layout, cluster: spec, plan: plan)
+        cleanup.track(deployment)
+        try deployment.deploy { progress($0) }
+
+        let runner = WorkloadRunner(timeScale: timeScale, timeout: limit)
+        let lastLine = LastLine()
+        let outcome = await runner.run(plan, exec: deployment.execProvider, onRestart: deployment.restartHook) { p in
+            // One line per change of counts (and at most every 5 s otherwise): readable in CI logs.
+            let line = ConsoleReport.progressLine(p)
+            if lastLine.shouldPrint(line.drop { $0 != "]" }, at: p.elapsedSeconds) { progress(line) }
+        }
+        cleanup.run()
+
+        switch output {
+        case .json: print(JSONReport.render(outcome.results, summary: outcome.summary), terminator: "")
+        case .text: print(ConsoleReport.render(outcome.results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds), terminator: "")
+        }
+        if let junitFile {
+            try JUnitReport.write(outcome.results, args: CommandLine.arguments, timestamp: outcome.startedAt, to: junitFile)
+        }
+        return outcome.summary.exitCode
+    }
+}
+
+/// Progress goes to stderr so stdout stays the report.
+func progress(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+private final class LastLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: Substring = ""
+    private var at = -100.0
+
+    func shouldPrint(_ counts: Substring, at seconds: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard counts != self.counts || seconds - at >= 5 else { return false }
+        self.counts = counts
+        at = seconds
+        return true
+    }
+}
+
+/// SIGINT/SIGTERM: undo everything, then exit 128+signal as a shell would report it.
+/// Unchecked: the sources are only held (never mutated) to keep them alive.
+final class SignalTrap: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+
+    init(cleanup: RunCleanup) {
+        sources = [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                progress("conntest: signal \(sig): cleaning up")
+                cleanup.run()
+                exit(128 + sig)
+            }
+            source.resume()
+            return source
+        }
+    }
+}

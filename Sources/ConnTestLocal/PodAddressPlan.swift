@@ -1,0 +1,46 @@
+import Agent
+import ConnTest
+
+/// Where each scheduled pod is reachable: hostNetwork pods share their node's IP, other pods get
+/// `<node pod range>.10+k` in workload order (.1 is the router, .2 the health endpoint, .3 DNS).
+public struct PodAddressPlan: Sendable, Equatable {
+    public struct Address: Sendable, Equatable {
+        public var node: String
+        public var ipv4: String
+        public var hostNetwork: Bool
+    }
+
+    public static let dnsHostOctet = 3
+    public static let firstPodOctet = 10
+
+    public var pods: [String: Address]
+    /// The cluster DNS pod's IP (on the first node).
+    public var dnsIP: String
+
+    public init(plan: RunPlan, cluster: ClusterSpec) throws {
+        guard let first = cluster.nodes.first else { throw AgentError("cluster has no nodes") }
+        dnsIP = Self.prefix(first) + "\(Self.dnsHostOctet)"
+        var next: [String: Int] = [:]
+        var pods: [String: Address] = [:]
+        for d in plan.workload.all {
+            guard let nodeName = plan.schedule.placement(of: d.name)?.nodeName else { continue }
+            guard let node = cluster.node(named: nodeName) else {
+                throw AgentError("\(d.name) is scheduled on \(nodeName), which cluster '\(cluster.name)' does not have")
+            }
+            if d.hostNetwork {
+                pods[d.name] = Address(node: nodeName, ipv4: node.ipv4, hostNetwork: true)
+                continue
+            }
+            let octet = next[nodeName, default: Self.firstPodOctet]
+            guard octet < 255 else { throw AgentError("node \(nodeName): pod range exhausted") }
+            next[nodeName] = octet + 1
+            pods[d.name] = Address(node: nodeName, ipv4: Self.prefix(node) + "\(octet)", hostNetwork: false)
+        }
+        self.pods = pods
+    }
+
+    /// `198.19.i.` from the router address (the pod range is a /24).
+    static func prefix(_ node: ClusterSpec.NodeSpec) -> String {
+        node.routerIPv4.split(separator: ".").dropLast().joined(separator: ".") + "."
+    }
+}

@@ -1,0 +1,33 @@
+import Agent
+import Foundation
+
+/// What a `conntest run` must undo however it ends (normal exit, failure, SIGINT/SIGTERM):
+/// the deployment, and the cluster when the run brought it up. Safe to call twice, from any thread.
+public final class RunCleanup: @unchecked Sendable {
+    private let lock = NSLock()
+    private var deployment: LocalDeployment?
+    private var clusterToRemove: (name: String, stateRoot: String)?
+
+    public init() {}
+
+    public func track(_ deployment: LocalDeployment) {
+        lock.lock(); self.deployment = deployment; lock.unlock()
+    }
+
+    public func removeClusterOnExit(name: String, stateRoot: String) {
+        lock.lock(); clusterToRemove = (name, stateRoot); lock.unlock()
+    }
+
+    public func run() {
+        lock.lock()
+        let deployment = self.deployment
+        let cluster = clusterToRemove
+        self.deployment = nil
+        clusterToRemove = nil
+        lock.unlock()
+        deployment?.teardown()
+        if let cluster, let c = try? LocalCluster(name: cluster.name, stateRoot: cluster.stateRoot) {
+            _ = try? c.down()
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// `--timeout` values as Go durations write them: `90s`, `2m`, `1m30s`; a bare number is seconds.
+public enum RunTimeout {
+    public static func parse(_ text: String) -> Duration? {
+        if let seconds = Double(text), seconds > 0, seconds.isFinite { return .milliseconds(Int64(seconds * 1000)) }
+        var total = 0.0
+        var number = ""
+        var sawUnit = false
+        var rest = Substring(text)
+        while let c = rest.first {
+            if c.isNumber || c == "." {
+                number.append(c)
+                rest = rest.dropFirst()
+                continue
+            }
+            let unit: Double
+            if rest.hasPrefix("ms") { unit = 0.001; rest = rest.dropFirst(2) }
+            else if c == "s" { unit = 1; rest = rest.dropFirst() }
+            else if c == "m" { unit = 60; rest = rest.dropFirst() }
+            else if c == "h" { unit = 3600; rest = rest.dropFirst() }
+            else { return nil }
+            guard let value = Double(number) else { return nil }
+            total += value * unit
+            number = ""
+            sawUnit = true
+        }
+        guard sawUnit, number.isEmpty, total > 0 else { return nil }
+        return .milliseconds(Int64(total * 1000))
+    }
+}

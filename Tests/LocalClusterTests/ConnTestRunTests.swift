@@ -1,0 +1,160 @@
+import Agent
+import ConnTest
+import ConnTestLocal
+import Foundation
+import XCTest
+
+/// `conntest run` on real local clusters: real namespaces, DNS, nftables and HTTP traffic.
+final class ConnTestRunTests: XCTestCase {
+    private struct Report: Decodable {
+        struct Check: Decodable {
+            let name: String
+            let result: String
+            let reason: String?
+        }
+        let checks: [Check]
+        let exitCode: Int
+        func result(_ name: String) -> String? { checks.first { $0.name == name }?.result }
+    }
+
+    private func conntest(_ fixture: ClusterFixture, _ args: [String], timeout: TimeInterval = 120) throws -> Command.Result {
+        try Command.run(["env", "NETHEALTH_STATE_DIR=\(fixture.stateDir)", "\(fixture.binDir)/conntest", "run",
+                         "--cluster", fixture.name] + args, timeout: timeout)
+    }
+
+    /// Nothing of the run may survive it: pod namespaces, service tables and routes, resolv.conf
+    /// directories, workload files, echo servers. The cluster itself (made by the fixture) stays.
+    private func assertNothingLeftBehind(_ fixture: ClusterFixture, nodes: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let layout = fixture.layout
+        XCTAssertEqual(Netns.list().filter { $0.hasPrefix(layout.podNamespacePrefix) }, [], "pod namespaces", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.workloadDir), "workload dir", file: file, line: line)
+        for i in 1...nodes {
+            let ns = layout.nodeNamespace("node-\(i)")
+            XCTAssertTrue(Netns.exists(ns), "the cluster stays up", file: file, line: line)
+            let tables = try Netns.exec(ns, ["nft", "list", "tables"]).stdout
+            XCTAssertFalse(tables.contains(ServiceProxy.table), "service table on node-\(i)", file: file, line: line)
+            let routes = try Netns.exec(ns, ["ip", "route"]).stdout
+            XCTAssertFalse(routes.contains("198.18.128.0/20"), "service route on node-\(i)", file: file, line: line)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: ResolvConf.directory(namespace: ns)), file: file, line: line)
+            let leftovers = Netns.pids(ns).filter { WorkloadCleanupProbe.isEchoServer($0) }
+            XCTAssertEqual(leftovers, [], "hostNetwork echo servers on node-\(i)", file: file, line: line)
+        }
+    }
+
+    func testDefaultWorkloadOnThreeNodesPasses() throws {
+        let fixture = try ClusterFixture(nodes: 3)
+        defer { fixture.down() }
+        let junit = fixture.stateDir + "/junit.xml"
+        let r = try conntest(fixture, ["-o", "json", "--junit-file", junit, "--timeout", "90s"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        XCTAssertEqual(report.exitCode, 0)
+        XCTAssertEqual(report.checks.count, 11)
+        let ran = report.checks.filter { $0.result != "skipped" }
+        XCTAssertEqual(ran.count, 7)
+        for check in ran { XCTAssertEqual(check.result, "pass", check.name) }
+        XCTAssertEqual(report.checks.first { $0.name == "pod-to-a-denied-cnp" }?.reason, LocalCapabilities.noPolicyReason)
+        XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-1111" }?.reason, "no external host")
+        XCTAssertTrue(r.stderr.contains("ready"), "progress lines on stderr")
+
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        XCTAssertEqual(xml.components(separatedBy: "<testcase ").count - 1, 11)
+        XCTAssertTrue(xml.contains("pod-to-b-multi-node-nodeport"))
+        try assertNothingLeftBehind(fixture, nodes: 3)
+    }
+
+    func testOneNodeLeavesMultiNodeChecksPending() throws {
+        let fixture = try ClusterFixture(nodes: 1)
+        defer { fixture.down() }
+        let r = try conntest(fixture, ["-o", "json", "--timeout", "90s"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        for name in ["pod-to-b-multi-node-clusterip", "pod-to-b-multi-node-headless", "host-to-b-multi-node-clusterip",
+                     "host-to-b-multi-node-headless", "pod-to-b-multi-node-nodeport"] {
+            XCTAssertEqual(report.result(name), "pending", name)
+        }
+        XCTAssertEqual(report.result("pod-to-a"), "pass")
+        XCTAssertEqual(report.result("pod-to-b-intra-node-nodeport"), "pass")
+        try assertNothingLeftBehind(fixture, nodes: 1)
+    }
+
+    /// The service table is what makes ClusterIP and NodePort work: without it on the client's
+    /// node, those checks fail (and the run exits 1) while headless (plain pod IP) still passes.
+    func testDeletedServiceTableFailsServiceChecks() async throws {
+        let fixture = try ClusterFixture(nodes: 3)
+        defer { fixture.down() }
+        let layout = fixture.layout
+        let spec = try ClusterSpec.load(layout.specPath)
+        let plan = try RunPlan(workload: try RunWorkload(resources: try Variant.default.resources()), nodeCount: 3)
+        let deployment = try LocalDeployment(layout: layout, cluster: spec, plan: plan)
+        defer { deployment.teardown() }
+        try deployment.deploy()
+
+        let broken = ["pod-to-b-multi-node-clusterip", "pod-to-b-intra-node-nodeport"]
+        for check in broken {
+            let node = try XCTUnwrap(plan.schedule.placement(of: check)?.nodeName)
+            _ = try Netns.exec(layout.nodeNamespace(node), ["nft", "delete", "table", "ip", ServiceProxy.table])
+        }
+        let outcome = await WorkloadRunner(timeScale: 0.1, timeout: .seconds(90))
+            .run(plan, exec: deployment.execProvider, onRestart: deployment.restartHook)
+        deployment.teardown()
+
+        let results = Dictionary(uniqueKeysWithValues: outcome.results.map { ($0.name, $0) })
+        for check in broken { XCTAssertEqual(results[check]?.outcome, .fail, check) }
+        XCTAssertEqual(results["pod-to-b-multi-node-headless"]?.outcome, .pass)
+        XCTAssertEqual(outcome.summary.exitCode, .failure)
+        try assertNothingLeftBehind(fixture, nodes: 3)
+    }
+}
+
+/// A run that brings its own cluster up must take it down again, also when it is interrupted.
+final class ConnTestRunSignalTests: XCTestCase {
+    func testSIGTERMDuringRunRemovesWorkloadAndItsCluster() throws {
+        let name = "s" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let stateDir = NSTemporaryDirectory() + "nethealth-test-\(name)"
+        defer { try? FileManager.default.removeItem(atPath: stateDir) }
+        let binDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+            .split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }
+        let layout = StateLayout(cluster: name, root: stateDir)
+        defer { _ = try? LocalCluster(name: name, stateRoot: stateDir).down() }  // only if the test fails
+
+        let errPath = stateDir + ".stderr"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binDir + "/conntest")
+        // Real-time periods: the checks are still waiting when the signal arrives.
+        process.arguments = ["run", "--cluster", name, "--nodes", "2", "--time-scale", "1", "--timeout", "2m"]
+        var env = ProcessInfo.processInfo.environment
+        env["NETHEALTH_STATE_DIR"] = stateDir
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+
+        let deadline = Date().addingTimeInterval(60)
+        var stderrText = ""
+        while Date() < deadline {
+            stderrText = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            if stderrText.contains("ready") { break }
+            usleep(100_000)
+        }
+        XCTAssertTrue(stderrText.contains("bringing up cluster"), stderrText)
+        XCTAssertFalse(Netns.list().filter { $0.hasPrefix(layout.podNamespacePrefix) }.isEmpty, "pods were running")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 128 + SIGTERM)
+        XCTAssertEqual(Netns.list().filter(layout.ownsNamespace), [], "cluster and pods removed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.clusterDir))
+        let netnsDirs = (try? FileManager.default.contentsOfDirectory(atPath: ResolvConf.root)) ?? []
+        XCTAssertEqual(netnsDirs.filter(layout.ownsNamespace), [])
+    }
+}
+
+/// Mirrors WorkloadCleanup's ownership test, from the outside.
+enum WorkloadCleanupProbe {
+    static func isEchoServer(_ pid: pid_t) -> Bool {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+        return String(decoding: data, as: UTF8.self).contains("echo-server")
+    }
+}

@@ -1,0 +1,71 @@
+import Agent
+import ConnTest
+import ConnTestLocal
+import XCTest
+
+/// The pure parts of `conntest run` (no namespaces): addressing, service rules, DNS, argv, flags.
+final class LocalRunPlanTests: XCTestCase {
+    private func plans(nodes: Int) throws -> (RunPlan, ClusterSpec, PodAddressPlan, ServicePlan) {
+        let plan = try RunPlan(workload: try RunWorkload(resources: try Variant.hostport.resources()), nodeCount: nodes)
+        let spec = ClusterSpec.plan(name: "x", nodeCount: nodes, ipv6: false, probeRatio: 0)
+        let addresses = try PodAddressPlan(plan: plan, cluster: spec)
+        return (plan, spec, addresses, ServicePlan(workload: plan.workload, addresses: addresses, cluster: spec))
+    }
+
+    func testAddressesAndServiceRules() throws {
+        let (plan, spec, addresses, services) = try plans(nodes: 3)
+        XCTAssertEqual(addresses.dnsIP, "198.19.1.3")
+        let echoB = try XCTUnwrap(addresses.pods["echo-b"])
+        XCTAssertTrue(echoB.ipv4.hasPrefix("198.19."))
+        XCTAssertGreaterThanOrEqual(Int(echoB.ipv4.split(separator: ".").last ?? "") ?? 0, 10)
+        let host = try XCTUnwrap(addresses.pods["echo-b-host"])
+        XCTAssertTrue(host.hostNetwork)
+        XCTAssertEqual(host.node, echoB.node, "podAffinity to echo-b")
+        XCTAssertEqual(host.ipv4, spec.node(named: host.node)?.ipv4)
+        XCTAssertEqual(Set(addresses.pods.values.filter { !$0.hostNetwork }.map(\.ipv4)).count,
+                       addresses.pods.values.filter { !$0.hostNetwork }.count, "unique pod IPs")
+
+        XCTAssertEqual(services.clusterIPs["echo-a"], "198.18.128.10")
+        XCTAssertNil(services.clusterIPs["echo-b-headless"])
+        for node in spec.nodes {
+            let rules = services.rules[node.name] ?? []
+            let nodePort = try XCTUnwrap(rules.first { $0.daddr == node.ipv4 && $0.port == 31414 }, node.name)
+            XCTAssertEqual(nodePort.backend, echoB.ipv4)
+            XCTAssertEqual(nodePort.backendPort, 8080)
+            XCTAssertEqual(nodePort.masquerade, node.name != echoB.node, "masquerade only to a remote endpoint")
+            XCTAssertEqual(rules.contains { $0.port == 40000 }, node.name == echoB.node, "hostPort on the pod's node only")
+        }
+        let records = Dictionary(services.dnsRecords.map { ($0.name, $0.addresses) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(records["echo-b-host-headless.default.svc.cluster.local"], [host.ipv4])
+        XCTAssertEqual(records["echo-b-headless"], [echoB.ipv4])
+        XCTAssertEqual(records["echo-a.default"], ["198.18.128.10"])
+        XCTAssertFalse(plan.workload.services.isEmpty)
+    }
+
+    func testRulesetText() {
+        let text = ServiceProxy.ruleset([.init(daddr: "198.18.0.11", port: 31414, backend: "198.19.2.10", backendPort: 8080, masquerade: true)])
+        XCTAssertTrue(text.hasPrefix("table ip nethealth_svc {"))
+        XCTAssertTrue(text.contains("ip daddr 198.18.0.11 tcp dport 31414 meta mark set 0x4e480001 dnat to 198.19.2.10:8080"))
+        XCTAssertTrue(text.contains("type nat hook output priority -100"))
+        XCTAssertTrue(text.contains("meta mark 0x4e480001 masquerade"))
+    }
+
+    func testProbeArgvAndNames() {
+        XCTAssertEqual(LocalProbeCommand.adapt(["ash", "-c", "! curl x"]), ["/bin/sh", "-c", "! curl x"])
+        XCTAssertEqual(LocalProbeCommand.adapt(["/bin/ash", "-c", "true"]), ["/bin/sh", "-c", "true"])
+        XCTAssertEqual(LocalProbeCommand.adapt(["curl", "-sS"]), ["curl", "-sS"])
+        let lxc = PodNetwork.hostInterface(pod: "pod-to-c-multi-node-hostport-proxy-to-proxy")
+        XCTAssertLessThanOrEqual(lxc.utf8.count, 15)
+        XCTAssertEqual(lxc, PodNetwork.hostInterface(pod: "pod-to-c-multi-node-hostport-proxy-to-proxy"), "stable")
+        XCTAssertTrue(ResolvConf.clusterFirst(nameserver: "198.19.1.3").contains("search default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5"))
+    }
+
+    func testTimeoutParsing() {
+        XCTAssertEqual(RunTimeout.parse("60s"), .seconds(60))
+        XCTAssertEqual(RunTimeout.parse("2m"), .seconds(120))
+        XCTAssertEqual(RunTimeout.parse("1m30s"), .seconds(90))
+        XCTAssertEqual(RunTimeout.parse("90"), .seconds(90))
+        XCTAssertEqual(RunTimeout.parse("500ms"), .milliseconds(500))
+        for bad in ["", "abc", "0s", "5x", "1m30", "-1"] { XCTAssertNil(RunTimeout.parse(bad), bad) }
+    }
+}
