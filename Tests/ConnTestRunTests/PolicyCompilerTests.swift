@@ -172,13 +172,15 @@ final class PolicyCompilerTests: XCTestCase {
     }
 
     /// Agrees with the name-based LocalCapabilities decision on every internal
-    /// check (external ones are skipped earlier for "no external host").
+    /// check (external ones are skipped earlier for "no external host"), once L3/L4
+    /// enforcement exists: the compiler is what the runner uses then.
     func testSkipReasonsAgreeWithLocalCapabilities() throws {
         for variant in Variant.allCases {
             let (compiled, workload, _) = try compile(variant)
             for check in workload.checks where check.traffic != .external {
                 XCTAssertEqual(compiled.skipReason(for: check, in: workload),
-                               LocalCapabilities().skipReason(for: check, in: workload), "\(variant.rawValue)/\(check.name)")
+                               LocalCapabilities(policyEnforcement: true).skipReason(for: check, in: workload),
+                               "\(variant.rawValue)/\(check.name)")
             }
         }
     }
