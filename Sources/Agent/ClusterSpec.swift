@@ -6,7 +6,24 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     public var name: String
     public var ipv6: Bool
     public var probeRatio: Double
+    /// Absent in files written before it existed: upstream's timing then applies.
+    public var endpointCheck: EndpointCheckTiming?
     public var nodes: [NodeSpec]
+
+    /// How the agent watches its health endpoint (upstream controller `cilium-health-ep`).
+    public struct EndpointCheckTiming: Codable, Sendable, Equatable {
+        /// Seconds between `GET /hello` checks (upstream 60).
+        public var checkSeconds: Double
+        /// Seconds without a successful check before the endpoint is rebuilt (upstream 300).
+        public var relaunchAfterSeconds: Double
+
+        public init(checkSeconds: Double, relaunchAfterSeconds: Double) {
+            self.checkSeconds = checkSeconds
+            self.relaunchAfterSeconds = relaunchAfterSeconds
+        }
+
+        public static let upstream = EndpointCheckTiming(checkSeconds: 60, relaunchAfterSeconds: 300)
+    }
 
     public struct NodeSpec: Codable, Sendable, Equatable {
         public var name: String
@@ -25,7 +42,8 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     public static let maxNodes = 200
 
     /// Addresses come from the benchmarking range (198.18.0.0/15) and fd00::/8 only.
-    public static func plan(name: String, nodeCount: Int, ipv6: Bool, probeRatio: Double) -> ClusterSpec {
+    public static func plan(name: String, nodeCount: Int, ipv6: Bool, probeRatio: Double,
+                            endpointCheck: EndpointCheckTiming = .upstream) -> ClusterSpec {
         let nodes = (1...nodeCount).map { i -> NodeSpec in
             NodeSpec(
                 name: "node-\(i)", index: i,
@@ -34,7 +52,7 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
                 routerIPv4: "198.19.\(i).1", routerIPv6: ipv6 ? "fd00:199:0:\(i)::1" : nil,
                 healthIPv4: "198.19.\(i).2", healthIPv6: ipv6 ? "fd00:199:0:\(i)::2" : nil)
         }
-        return ClusterSpec(name: name, ipv6: ipv6, probeRatio: probeRatio, nodes: nodes)
+        return ClusterSpec(name: name, ipv6: ipv6, probeRatio: probeRatio, endpointCheck: endpointCheck, nodes: nodes)
     }
 
     public static let nodeIPv4Prefix = 24

@@ -25,7 +25,12 @@ public struct LocalCluster {
     public enum UpResult: Equatable { case created, alreadyUp }
 
     /// Idempotent: an intact cluster of the same shape is left alone; a broken one is rebuilt.
-    public func up(nodes: Int, ipv6: Bool, probeRatio: Double, progress: (String) -> Void) async throws -> UpResult {
+    public func up(nodes: Int, ipv6: Bool, probeRatio: Double,
+                   endpointCheck: ClusterSpec.EndpointCheckTiming = .upstream,
+                   progress: (String) -> Void) async throws -> UpResult {
+        guard endpointCheck.checkSeconds > 0, endpointCheck.relaunchAfterSeconds > 0 else {
+            throw AgentError("health endpoint check interval and relaunch delay must be positive")
+        }
         guard (1...ClusterSpec.maxNodes).contains(nodes) else {
             throw AgentError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
         }
@@ -43,7 +48,8 @@ public struct LocalCluster {
         }
         teardown()
 
-        let spec = ClusterSpec.plan(name: name, nodeCount: nodes, ipv6: ipv6, probeRatio: probeRatio)
+        let spec = ClusterSpec.plan(name: name, nodeCount: nodes, ipv6: ipv6, probeRatio: probeRatio,
+                                    endpointCheck: endpointCheck)
         do {
             progress("creating \(nodes) node namespaces and bridge")
             try ClusterNetwork(layout: layout, spec: spec).create()

@@ -38,7 +38,10 @@ public struct NodeAgent {
             socketPath: layout.healthSocket(nodeName), agent: .unix(path: agentSocket),
             responderAddresses: nodeIPs, probeRatio: spec.probeRatio, metricsAddresses: nodeIPs), logger: logger)
 
-        let controller = HealthEndpointController(endpoint: endpoint, healthIP: node.healthIPv4, logger: logger)
+        let timing = spec.endpointCheck ?? .upstream
+        let controller = HealthEndpointController(endpoint: endpoint, healthIP: node.healthIPv4, logger: logger,
+                                                  checkEvery: .seconds(timing.checkSeconds),
+                                                  relaunchAfter: .seconds(timing.relaunchAfterSeconds))
         let group = ServiceGroup(configuration: .init(
             services: [agentAPI] + health.services + [controller],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -49,13 +52,13 @@ public struct NodeAgent {
 }
 
 /// Upstream's `cilium-health-ep` controller: checks the endpoint every 60 s and relaunches it
-/// after 5 minutes without a successful `/hello`.
+/// after 5 minutes without a successful `/hello` (both settable per cluster).
 struct HealthEndpointController: Service {
     let endpoint: HealthEndpoint
     let healthIP: String
     let logger: Logger
-    var checkEvery: Duration = .seconds(60)
-    var relaunchAfter: Duration = .seconds(300)
+    let checkEvery: Duration
+    let relaunchAfter: Duration
 
     func run() async throws {
         let probe = HTTPProbe(port: 4240, timeout: .seconds(5))
@@ -69,7 +72,7 @@ struct HealthEndpointController: Service {
             if case .ok = await probe.probe(healthIP) {
                 lastSuccess = .now
             } else if ContinuousClock.now - lastSuccess >= relaunchAfter {
-                logger.warning("health endpoint unreachable for 5m, relaunching")
+                logger.warning("health endpoint unreachable, relaunching", metadata: ["after": "\(relaunchAfter)"])
                 do { _ = try endpoint.create() } catch { logger.error("relaunch failed: \(error)") }
                 lastSuccess = .now
             }

@@ -52,11 +52,18 @@ struct ClusterCommand: AsyncParsableCommand {
         var ipv6 = false
         @Option(name: .long, help: "connectivity-probe-frequency-ratio for the agents, in [0, 1]; 0 probes most often.")
         var probeRatio: Double = 0.5
+        @Option(name: .long, help: "Seconds between the agent's checks of its health endpoint (upstream: 60).")
+        var endpointCheckInterval: Double = 60
+        @Option(name: .long, help: "Seconds without a successful check before the health endpoint is rebuilt (upstream: 300).")
+        var endpointRelaunchAfter: Double = 300
 
         func validate() throws {
             guard (1...200).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 200, got \(nodes)") }
             guard (0...1).contains(probeRatio) else {
                 throw ValidationError("--probe-ratio must be within [0, 1], got \(probeRatio)")
+            }
+            guard endpointCheckInterval > 0, endpointRelaunchAfter > 0 else {
+                throw ValidationError("--endpoint-check-interval and --endpoint-relaunch-after must be positive")
             }
             try StateLayout.validate(clusterName: cluster.name)
         }
@@ -64,7 +71,9 @@ struct ClusterCommand: AsyncParsableCommand {
         func run() async throws {
             let c = try cluster.cluster()
             let started = ContinuousClock.now
-            let result = try await c.up(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio) { print($0) }
+            let timing = ClusterSpec.EndpointCheckTiming(checkSeconds: endpointCheckInterval,
+                                                         relaunchAfterSeconds: endpointRelaunchAfter)
+            let result = try await c.up(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio, endpointCheck: timing) { print($0) }
             switch result {
             case .alreadyUp: print("cluster '\(c.name)' is already up with \(nodes) nodes")
             case .created:

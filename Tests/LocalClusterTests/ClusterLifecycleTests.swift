@@ -49,6 +49,35 @@ final class ClusterLifecycleTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("no node 'node-9'"), missing.stderr)
     }
 
+    /// Upstream's controller rebuilds a dead health endpoint (cilium#31622, #35936); with the check
+    /// every second and a 2 s grace, a killed responder is back within seconds.
+    func testDeadHealthEndpointIsRelaunched() throws {
+        let cluster = try ClusterFixture(nodes: 2, extraUpArguments: ["--endpoint-check-interval", "1",
+                                                                      "--endpoint-relaunch-after", "2"])
+        defer { cluster.down() }
+        let pidfile = cluster.layout.healthEndpointPidfile("node-2")
+        let old = try XCTUnwrap(DetachedProcess.readPidfile(pidfile))
+        kill(old, SIGKILL)
+        var down = try cluster.status(probe: true)
+        let endpoint = { (s: HealthStatusResponse) in
+            s.nodes.first { $0.name.hasSuffix("node-2") }?.healthEndpoint?.primaryAddress
+        }
+        XCTAssertNotEqual(endpoint(down)?.http?.status, "", "the killed responder must be seen as down")
+        let deadline = Date().addingTimeInterval(30)
+        var relaunched: pid_t?
+        while Date() < deadline {
+            if let pid = DetachedProcess.readPidfile(pidfile), pid != old, DetachedProcess.isAlive(pid) {
+                relaunched = pid
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        XCTAssertNotNil(relaunched, "health endpoint not relaunched within 30 s")
+        down = try cluster.status(probe: true)
+        XCTAssertEqual(endpoint(down)?.http?.status, "")
+        XCTAssertEqual(endpoint(down)?.icmp?.status, "")
+    }
+
     func testResponderAnswersHelloOnNodeAndHealthEndpointIPs() throws {
         let cluster = try ClusterFixture(nodes: 2)
         defer { cluster.down() }
