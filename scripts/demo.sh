@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The main job: a 3-node local cluster, health probing between every node, a fault, and its repair.
+# The main job: a 3-node local cluster, health probing between every node, a fault and its repair,
+# then the connectivity-check workload run on that cluster with a report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces and raw sockets)" >&2; exit 1; }
 bash scripts/install-deps.sh
-swift build -c release
-bin=$(swift build -c release --show-bin-path)
+swift build
+bin=$(swift build --show-bin-path)
 agent="$bin/agent"
 trap '"$agent" cluster down' EXIT
 
@@ -18,5 +19,5 @@ echo; echo "== black-holing node-2 (agent cluster fault node-2 --drop all)"
 echo; echo "== clearing the fault"
 "$agent" cluster fault node-2 --clear
 "$agent" cluster exec node-1 -- cilium-health status --probe
-echo; echo "== connectivity-check workload (first documents)"
-"$bin/conntest" ls | head -15
+echo; echo "== connectivity-check workload on the same cluster (conntest run)"
+"$bin/conntest" run --cluster local --timeout 2m

@@ -31,7 +31,13 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .long, help: "Cluster name (1-20 lowercase letters, digits or '-').")
     var name: String = "local"
 
-    func cluster() throws -> LocalCluster { try LocalCluster(name: name) }
+    /// Every cluster operation but `list` changes namespaces and links, which needs root.
+    func cluster() throws -> LocalCluster {
+        guard geteuid() == 0 else {
+            throw AgentError("local clusters need root (network namespaces, veth links, raw ICMP sockets): run with sudo")
+        }
+        return try LocalCluster(name: name)
+    }
 }
 
 struct ClusterCommand: AsyncParsableCommand {
