@@ -11,6 +11,7 @@ final class ConnTestRunTests: XCTestCase {
             let name: String
             let result: String
             let reason: String?
+            let drops: Int?
         }
         let checks: [Check]
         let exitCode: Int
@@ -45,16 +46,26 @@ final class ConnTestRunTests: XCTestCase {
         let fixture = try ClusterFixture(nodes: 3)
         defer { fixture.down() }
         let junit = fixture.stateDir + "/junit.xml"
-        let r = try conntest(fixture, ["-o", "json", "--junit-file", junit, "--timeout", "90s"])
+        let r = try conntest(fixture, ["-o", "json", "--junit-file", junit, "--timeout", "90s", "--monitor"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
         XCTAssertEqual(report.exitCode, 0)
         XCTAssertEqual(report.checks.count, 11)
         let ran = report.checks.filter { $0.result != "skipped" }
-        XCTAssertEqual(ran.count, 7)
+        XCTAssertEqual(ran.count, 9, "the two L3/L4 policy checks run under the eBPF datapath")
         for check in ran { XCTAssertEqual(check.result, "pass", check.name) }
-        XCTAssertEqual(report.checks.first { $0.name == "pod-to-a-denied-cnp" }?.reason, LocalCapabilities.noPolicyReason)
+        XCTAssertEqual(report.result("pod-to-a-denied-cnp"), "pass")
+        XCTAssertEqual(report.result("pod-to-a-allowed-cnp"), "pass")
+        // Still skipped: external traffic (checked first) and FQDN rules have no local stand-in.
+        XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-fqdn-allow-google-cnp" }?.reason, "no external host")
         XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-1111" }?.reason, "no external host")
+        // The deny was enforced (not just a failing connect): the datapath dropped echo-a:8080.
+        let denied = try XCTUnwrap(report.checks.first { $0.name == "pod-to-a-denied-cnp" })
+        XCTAssertGreaterThan(denied.drops ?? 0, 0, r.stderr)
+        XCTAssertEqual(report.checks.first { $0.name == "pod-to-a-allowed-cnp" }?.drops, 0, r.stderr)
+        let monitorLines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("xx drop (Policy denied)") }
+        XCTAssertTrue(monitorLines.contains { $0.contains(":8080 tcp") && $0.hasSuffix("(pod-to-a-denied-cnp -> echo-a)") },
+                      r.stderr)
         XCTAssertTrue(r.stderr.contains("ready"), "progress lines on stderr")
 
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
@@ -104,6 +115,45 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertEqual(results["pod-to-b-multi-node-headless"]?.outcome, .pass)
         XCTAssertEqual(outcome.summary.exitCode, .failure)
         try assertNothingLeftBehind(fixture, nodes: 3)
+    }
+}
+
+/// The datapath is what makes the deny check pass: with the programs detached the deny leaks, the
+/// check fails and nothing is dropped.
+final class ConnTestRunEnforcementTests: XCTestCase {
+    func testDetachedProgramsLeakTheDeny() async throws {
+        let fixture = try ClusterFixture(nodes: 3)
+        defer { fixture.down() }
+        let layout = fixture.layout
+        let spec = try ClusterSpec.load(layout.specPath)
+        let resources = try Variant.default.resources()
+        let plan = try RunPlan(workload: try RunWorkload(resources: resources), nodeCount: 3,
+                               capabilities: LocalCapabilities(policyEnforcement: true))
+        let enforcement = try PolicyEnforcement(nodes: spec.nodes.map(\.name))
+        defer { enforcement.close() }
+        let deployment = try LocalDeployment(layout: layout, cluster: spec, plan: plan)
+        defer { deployment.teardown() }
+        try deployment.deploy()
+        let policyPlan = try deployment.enforcementPlan(resources: resources)
+        try enforcement.apply(policyPlan, layout: layout)
+        XCTAssertTrue(try Netns.exec(layout.nodeNamespace("node-1"), ["tc", "filter", "show", "dev",
+                                     PodNetwork.hostInterface(pod: ClusterDNS.podName), "ingress"]).stdout.contains("bpf"))
+        try enforcement.detachAll()
+        let node1 = try Netns.exec(layout.nodeNamespace("node-1"), ["tc", "filter", "show", "dev",
+                                   PodNetwork.hostInterface(pod: ClusterDNS.podName), "ingress"]).stdout
+        XCTAssertFalse(node1.contains("bpf"), node1)
+
+        let outcome = await WorkloadRunner(timeScale: 0.1, timeout: .seconds(90))
+            .run(plan, exec: deployment.execProvider, onRestart: deployment.restartHook)
+        let drops = await enforcement.stopMonitoring()
+        enforcement.close()
+        deployment.teardown()
+
+        let results = Dictionary(uniqueKeysWithValues: outcome.results.map { ($0.name, $0) })
+        XCTAssertEqual(results["pod-to-a-denied-cnp"]?.outcome, .fail, "deny leaked")
+        XCTAssertEqual(results["pod-to-a-allowed-cnp"]?.outcome, .pass)
+        XCTAssertEqual(drops.filter { $0.sourcePod == "pod-to-a-denied-cnp" }.count, 0)
+        XCTAssertEqual(outcome.summary.exitCode, .failure)
     }
 }
 
