@@ -74,6 +74,26 @@ final class ConnTestRunTests: XCTestCase {
         try assertNothingLeftBehind(fixture, nodes: 3)
     }
 
+    /// No loadable datapath object: the policy checks are skipped with the reason (never passed),
+    /// the cause is on stderr, and the rest of the run is unaffected.
+    func testUnloadableDatapathSkipsPolicyChecks() throws {
+        let fixture = try ClusterFixture(nodes: 2)
+        defer { fixture.down() }
+        let r = try Command.run(["env", "NETHEALTH_STATE_DIR=\(fixture.stateDir)", "DATAPATH_BPF_OBJECT=/nonexistent/policy.bpf.o",
+                                 "\(fixture.binDir)/conntest", "run", "--cluster", fixture.name, "-o", "json",
+                                 "--timeout", "90s"], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        for name in ["pod-to-a-denied-cnp", "pod-to-a-allowed-cnp"] {
+            XCTAssertEqual(report.checks.first { $0.name == name }?.reason, LocalCapabilities.noPolicyReason, name)
+            XCTAssertNil(report.checks.first { $0.name == name }?.drops, name)
+        }
+        XCTAssertEqual(report.result("pod-to-a"), "pass")
+        XCTAssertTrue(r.stderr.contains("policy enforcement unavailable"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("/nonexistent/policy.bpf.o"), r.stderr)
+        try assertNothingLeftBehind(fixture, nodes: 2)
+    }
+
     func testOneNodeLeavesMultiNodeChecksPending() throws {
         let fixture = try ClusterFixture(nodes: 1)
         defer { fixture.down() }
