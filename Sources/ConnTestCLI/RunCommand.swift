@@ -47,7 +47,7 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .customLong("keep-cluster"), help: "Leave a cluster this run brought up running.")
     var keepCluster = false
 
-    @Flag(help: "Print policy drop events on stderr as they happen.")
+    @Flag(help: "Print policy drop events on stderr as they happen (always written to <state>/<cluster>/drops.log).")
     var monitor = false
 
     func run() async throws {
@@ -107,7 +107,9 @@ struct Run: AsyncParsableCommand {
             let enforced = policyPlan.endpoints.filter { $0.egressEnforced || $0.ingressEnforced }.map(\.pod)
             progress("enforcing policy on \(enforced.joined(separator: ", ")) (\(enforcement.objectPath))")
             let monitor = self.monitor
+            let dropLog = try? DropLogFile(clusterDir: local.layout.clusterDir)
             try enforcement.apply(policyPlan, layout: local.layout) { drop in
+                dropLog?.append(drop.description)
                 if monitor { progress(drop.description) }
             }
         }

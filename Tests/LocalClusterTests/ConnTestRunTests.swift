@@ -66,6 +66,9 @@ final class ConnTestRunTests: XCTestCase {
         let monitorLines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("xx drop (Policy denied)") }
         XCTAssertTrue(monitorLines.contains { $0.contains(":8080 tcp") && $0.hasSuffix("(pod-to-a-denied-cnp -> echo-a)") },
                       r.stderr)
+        let dropLog = try String(contentsOfFile: fixture.layout.clusterDir + "/" + DropLogFile.fileName, encoding: .utf8)
+        XCTAssertEqual(dropLog.split(separator: "\n").count, denied.drops, "drops.log has every drop")
+        XCTAssertTrue(dropLog.contains("(pod-to-a-denied-cnp -> echo-a)"), dropLog)
         XCTAssertTrue(r.stderr.contains("ready"), "progress lines on stderr")
 
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
