@@ -101,7 +101,7 @@ public final class PolicyEnforcement: @unchecked Sendable {
 }
 
 /// Drops seen so far (thread-safe append-only list).
-final class DropLog: @unchecked Sendable {
+private final class DropLog: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [AttributedDrop] = []
 
