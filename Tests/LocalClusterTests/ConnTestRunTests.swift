@@ -180,6 +180,46 @@ final class ConnTestRunEnforcementTests: XCTestCase {
     }
 }
 
+/// Why the ClusterIP rule exists: tc sees the client's packet before the node's DNAT, so allowing only
+/// echo-a's pod IP drops `curl echo-a:8080` (the Service) and the allowed check fails.
+final class ConnTestRunClusterIPRuleTests: XCTestCase {
+    func testAllowedCheckNeedsTheClusterIPRule() async throws {
+        let fixture = try ClusterFixture(nodes: 2)
+        defer { fixture.down() }
+        let layout = fixture.layout
+        let spec = try ClusterSpec.load(layout.specPath)
+        let resources = try Variant.default.resources()
+        // Only the allowed check (and the servers): a short run.
+        var workload = try RunWorkload(resources: resources)
+        workload.checks = workload.checks.filter { $0.name == "pod-to-a-allowed-cnp" }
+        let plan = try RunPlan(workload: workload, nodeCount: 2, capabilities: LocalCapabilities(policyEnforcement: true))
+        let enforcement = try PolicyEnforcement(nodes: spec.nodes.map(\.name))
+        defer { enforcement.close() }
+        let deployment = try LocalDeployment(layout: layout, cluster: spec, plan: plan)
+        defer { deployment.teardown() }
+        try deployment.deploy()
+        var policyPlan = try deployment.enforcementPlan(resources: resources)
+        let clusterIP = try XCTUnwrap(deployment.services.clusterIPs["echo-a"])
+        let i = try XCTUnwrap(policyPlan.endpoints.firstIndex { $0.pod == "pod-to-a-allowed-cnp" })
+        let before = policyPlan.endpoints[i].rules.count
+        policyPlan.endpoints[i].rules.removeAll { $0.cidr == "\(clusterIP)/32" }
+        XCTAssertEqual(policyPlan.endpoints[i].rules.count, before - 1)
+        try enforcement.apply(policyPlan, layout: layout)
+
+        let outcome = await WorkloadRunner(timeScale: 0.1, timeout: .seconds(60))
+            .run(plan, exec: deployment.execProvider, onRestart: deployment.restartHook)
+        let drops = await enforcement.stopMonitoring()
+        enforcement.close()
+        deployment.teardown()
+
+        XCTAssertEqual(outcome.results.first { $0.name == "pod-to-a-allowed-cnp" }?.outcome, .fail)
+        let allowedDrops = drops.filter { $0.sourcePod == "pod-to-a-allowed-cnp" }
+        XCTAssertFalse(allowedDrops.isEmpty)
+        XCTAssertTrue(allowedDrops.allSatisfy { $0.event.destination == clusterIP && $0.event.destinationPort == 8080 },
+                      allowedDrops.map(\.description).joined(separator: "\n"))
+    }
+}
+
 /// A run that brings its own cluster up must take it down again, also when it is interrupted.
 final class ConnTestRunSignalTests: XCTestCase {
     func testSIGTERMDuringRunRemovesWorkloadAndItsCluster() throws {
