@@ -85,7 +85,7 @@ let package = Package(
         // The connectivity-check workload model and its upstream-compatible YAML.
         .target(name: "ConnTest", swiftSettings: strict),
         // The workload made real on a local cluster: pods, cluster DNS, services, probes.
-        .target(name: "ConnTestLocal", dependencies: ["Agent", "ConnTest"], swiftSettings: strict),
+        .target(name: "ConnTestLocal", dependencies: ["Agent", "ConnTest", "Datapath"], swiftSettings: strict),
         .executableTarget(name: "ConnTestCLI", dependencies: [
             "ConnTest", "ConnTestLocal", "Agent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
@@ -115,7 +115,7 @@ let package = Package(
         // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
         .testTarget(name: "LocalClusterTests", dependencies: [
             "HealthAPI", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
-            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI",
+            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath",
         ], swiftSettings: strict),
     ]
 )

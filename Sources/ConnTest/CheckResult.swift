@@ -20,6 +20,8 @@ public struct CheckResult: Sendable, Equatable {
     /// False when the run timeout cut the check off before it settled.
     public var settled: Bool
     public var node: String?
+    /// Policy drops of packets the check's pod sent (nil when the run had no datapath).
+    public var drops: Int?
 
     public init(name: String, component: String, topology: String, expect: CheckExpectation, outcome: CheckOutcome,
                 reason: String? = nil, readySeconds: Double? = nil, restarts: Int = 0, lastFailure: String? = nil,

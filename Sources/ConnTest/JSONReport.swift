@@ -13,6 +13,7 @@ public enum JSONReport {
             if let ready = r.readySeconds { pairs.append(("readySeconds", .number(roundedMillis(ready)))) }
             pairs.append(("restarts", .int(r.restarts)))
             if let last = r.lastFailure { pairs.append(("lastFailure", .string(last))) }
+            if let drops = r.drops { pairs.append(("drops", .int(drops))) }
             return .object(pairs)
         }
         let s = summary

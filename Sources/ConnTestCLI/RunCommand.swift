@@ -16,8 +16,10 @@ struct Run: AsyncParsableCommand {
             Brings the cluster up if needed (and down again afterwards unless --keep-cluster), creates one \
             network namespace per pod, a cluster DNS (dnsmasq), nftables service tables on every node and \
             echo-server processes, then evaluates every check's readiness/liveness probes with Kubernetes \
-            semantics. Probes run via `ip netns exec`; `ash` in a probe runs as /bin/sh. Checks that depend \
-            on a network policy are skipped (no local enforcement yet), as are external checks.
+            semantics. Probes run via `ip netns exec`; `ash` in a probe runs as /bin/sh. CNP/NetworkPolicy \
+            L3/L4 rules are enforced by the eBPF datapath (bpf/policy.bpf.o, built on demand; \
+            $DATAPATH_BPF_OBJECT overrides); without it, policy checks are skipped. L7/FQDN and external \
+            checks are skipped.
 
             Exit codes: 0 all ran checks passed, 1 a check failed, 2 usage or setup error, 3 inconclusive.
             """)
@@ -45,6 +47,9 @@ struct Run: AsyncParsableCommand {
     @Flag(name: .customLong("keep-cluster"), help: "Leave a cluster this run brought up running.")
     var keepCluster = false
 
+    @Flag(help: "Print policy drop events on stderr as they happen (always written to <state>/<cluster>/drops.log).")
+    var monitor = false
+
     func run() async throws {
         guard let limit = RunTimeout.parse(timeout) else {
             throw ConnTestError("invalid --timeout '\(timeout)': use e.g. 60s, 2m or 1m30s")
@@ -53,7 +58,8 @@ struct Run: AsyncParsableCommand {
         guard (1...ClusterSpec.maxNodes).contains(nodes) else {
             throw ConnTestError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
         }
-        let workload = try RunWorkload(resources: try selection.selectedResources().resources)
+        let resources = try selection.selectedResources().resources
+        let workload = try RunWorkload(resources: resources)
         let local: LocalCluster
         do { local = try LocalCluster(name: cluster) } catch { throw ConnTestError("\(error)") }
 
@@ -63,7 +69,7 @@ struct Run: AsyncParsableCommand {
 
         let code: RunExitCode
         do {
-            code = try await runOn(local, workload: workload, limit: limit, cleanup: cleanup)
+            code = try await runOn(local, resources: resources, workload: workload, limit: limit, cleanup: cleanup)
         } catch {
             cleanup.run()
             fail("\(error)", code: RunExitCode.usage.rawValue)
@@ -72,17 +78,41 @@ struct Run: AsyncParsableCommand {
         Foundation.exit(code.rawValue)
     }
 
-    private func runOn(_ local: LocalCluster, workload: RunWorkload, limit: Duration, cleanup: RunCleanup) async throws -> RunExitCode {
+    private func runOn(_ local: LocalCluster, resources: [Resource], workload: RunWorkload, limit: Duration,
+                       cleanup: RunCleanup) async throws -> RunExitCode {
         if (try? local.loadSpec()) == nil {
             progress("bringing up cluster '\(local.name)' with \(nodes) nodes")
             if !keepCluster { cleanup.removeClusterOnExit(name: local.name, stateRoot: local.layout.root) }
             _ = try await local.up(nodes: nodes, ipv6: false, probeRatio: 0.5) { progress($0) }
         }
         let spec = try local.loadSpec()
-        let plan = try RunPlan(workload: workload, nodeCount: spec.nodes.count, capabilities: LocalCapabilities())
+        // Policy checks run only when the datapath loaded; otherwise they are skipped, never passed.
+        var enforcement: PolicyEnforcement?
+        if !workload.policies.isEmpty {
+            do {
+                let e = try PolicyEnforcement(nodes: spec.nodes.map(\.name))
+                cleanup.track(e)
+                enforcement = e
+            } catch {
+                progress("policy enforcement unavailable, policy checks will be skipped: \(error)")
+            }
+        }
+        let plan = try RunPlan(workload: workload, nodeCount: spec.nodes.count,
+                               capabilities: LocalCapabilities(policyEnforcement: enforcement != nil))
         let deployment = try LocalDeployment(layout: local.layout, cluster: spec, plan: plan)
         cleanup.track(deployment)
         try deployment.deploy { progress($0) }
+        if let enforcement {
+            let policyPlan = try deployment.enforcementPlan(resources: resources)
+            let enforced = policyPlan.endpoints.filter { $0.egressEnforced || $0.ingressEnforced }.map(\.pod)
+            progress("enforcing policy on \(enforced.joined(separator: ", ")) (\(enforcement.objectPath))")
+            let monitor = self.monitor
+            let dropLog = try? DropLogFile(clusterDir: local.layout.clusterDir)
+            try enforcement.apply(policyPlan, layout: local.layout) { drop in
+                dropLog?.append(drop.description)
+                if monitor { progress(drop.description) }
+            }
+        }
 
         let runner = WorkloadRunner(timeScale: timeScale, timeout: limit)
         let lastLine = LastLine()
@@ -91,14 +121,21 @@ struct Run: AsyncParsableCommand {
             let line = ConsoleReport.progressLine(p)
             if lastLine.shouldPrint(line.drop { $0 != "]" }, at: p.elapsedSeconds) { progress(line) }
         }
+        var results = outcome.results
+        if let enforcement {
+            let drops = await enforcement.stopMonitoring()
+            for i in results.indices where results[i].outcome != .skipped {
+                results[i].drops = drops.filter { $0.sourcePod == results[i].name }.count
+            }
+        }
         cleanup.run()
 
         switch output {
-        case .json: print(JSONReport.render(outcome.results, summary: outcome.summary), terminator: "")
-        case .text: print(ConsoleReport.render(outcome.results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds), terminator: "")
+        case .json: print(JSONReport.render(results, summary: outcome.summary), terminator: "")
+        case .text: print(ConsoleReport.render(results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds), terminator: "")
         }
         if let junitFile {
-            try JUnitReport.write(outcome.results, args: CommandLine.arguments, timestamp: outcome.startedAt, to: junitFile)
+            try JUnitReport.write(results, args: CommandLine.arguments, timestamp: outcome.startedAt, to: junitFile)
         }
         return outcome.summary.exitCode
     }

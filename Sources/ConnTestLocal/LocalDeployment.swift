@@ -62,6 +62,13 @@ public final class LocalDeployment: @unchecked Sendable {
         }
     }
 
+    /// The datapath configuration for this deployment's pods (kube-dns included).
+    public func enforcementPlan(resources: [Resource]) throws -> EnforcementPlan {
+        guard let first = cluster.nodes.first else { throw AgentError("cluster has no nodes") }
+        return try EnforcementPlan(resources: resources, plan: plan, addresses: addresses, services: services,
+                                   dnsNode: first.name)
+    }
+
     /// Namespace a pod's commands run in: its own, or the node's for hostNetwork pods.
     public func namespace(ofPod pod: String) -> String? {
         guard let address = addresses.pods[pod] else { return nil }

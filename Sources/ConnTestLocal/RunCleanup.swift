@@ -6,12 +6,17 @@ import Foundation
 public final class RunCleanup: @unchecked Sendable {
     private let lock = NSLock()
     private var deployment: LocalDeployment?
+    private var enforcement: PolicyEnforcement?
     private var clusterToRemove: (name: String, stateRoot: String)?
 
     public init() {}
 
     public func track(_ deployment: LocalDeployment) {
         lock.lock(); self.deployment = deployment; lock.unlock()
+    }
+
+    public func track(_ enforcement: PolicyEnforcement) {
+        lock.lock(); self.enforcement = enforcement; lock.unlock()
     }
 
     public func removeClusterOnExit(name: String, stateRoot: String) {
@@ -21,10 +26,14 @@ public final class RunCleanup: @unchecked Sendable {
     public func run() {
         lock.lock()
         let deployment = self.deployment
+        let enforcement = self.enforcement
         let cluster = clusterToRemove
         self.deployment = nil
+        self.enforcement = nil
         clusterToRemove = nil
         lock.unlock()
+        // Programs first: detaching needs the veths, which the teardown deletes.
+        enforcement?.close()
         deployment?.teardown()
         if let cluster, let c = try? LocalCluster(name: cluster.name, stateRoot: cluster.stateRoot) {
             _ = try? c.down()

@@ -11,6 +11,7 @@ final class ConnTestRunTests: XCTestCase {
             let name: String
             let result: String
             let reason: String?
+            let drops: Int?
         }
         let checks: [Check]
         let exitCode: Int
@@ -45,22 +46,55 @@ final class ConnTestRunTests: XCTestCase {
         let fixture = try ClusterFixture(nodes: 3)
         defer { fixture.down() }
         let junit = fixture.stateDir + "/junit.xml"
-        let r = try conntest(fixture, ["-o", "json", "--junit-file", junit, "--timeout", "90s"])
+        let r = try conntest(fixture, ["-o", "json", "--junit-file", junit, "--timeout", "90s", "--monitor"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
         XCTAssertEqual(report.exitCode, 0)
         XCTAssertEqual(report.checks.count, 11)
         let ran = report.checks.filter { $0.result != "skipped" }
-        XCTAssertEqual(ran.count, 7)
+        XCTAssertEqual(ran.count, 9, "the two L3/L4 policy checks run under the eBPF datapath")
         for check in ran { XCTAssertEqual(check.result, "pass", check.name) }
-        XCTAssertEqual(report.checks.first { $0.name == "pod-to-a-denied-cnp" }?.reason, LocalCapabilities.noPolicyReason)
+        XCTAssertEqual(report.result("pod-to-a-denied-cnp"), "pass")
+        XCTAssertEqual(report.result("pod-to-a-allowed-cnp"), "pass")
+        // Still skipped: external traffic (checked first) and FQDN rules have no local stand-in.
+        XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-fqdn-allow-google-cnp" }?.reason, "no external host")
         XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-1111" }?.reason, "no external host")
+        // The deny was enforced (not just a failing connect): the datapath dropped echo-a:8080.
+        let denied = try XCTUnwrap(report.checks.first { $0.name == "pod-to-a-denied-cnp" })
+        XCTAssertGreaterThan(denied.drops ?? 0, 0, r.stderr)
+        XCTAssertEqual(report.checks.first { $0.name == "pod-to-a-allowed-cnp" }?.drops, 0, r.stderr)
+        let monitorLines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("xx drop (Policy denied)") }
+        XCTAssertTrue(monitorLines.contains { $0.contains(":8080 tcp") && $0.hasSuffix("(pod-to-a-denied-cnp -> echo-a)") },
+                      r.stderr)
+        let dropLog = try String(contentsOfFile: fixture.layout.clusterDir + "/" + DropLogFile.fileName, encoding: .utf8)
+        XCTAssertEqual(dropLog.split(separator: "\n").count, denied.drops, "drops.log has every drop")
+        XCTAssertTrue(dropLog.contains("(pod-to-a-denied-cnp -> echo-a)"), dropLog)
         XCTAssertTrue(r.stderr.contains("ready"), "progress lines on stderr")
 
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
         XCTAssertEqual(xml.components(separatedBy: "<testcase ").count - 1, 11)
         XCTAssertTrue(xml.contains("pod-to-b-multi-node-nodeport"))
         try assertNothingLeftBehind(fixture, nodes: 3)
+    }
+
+    /// No loadable datapath object: the policy checks are skipped with the reason (never passed),
+    /// the cause is on stderr, and the rest of the run is unaffected.
+    func testUnloadableDatapathSkipsPolicyChecks() throws {
+        let fixture = try ClusterFixture(nodes: 2)
+        defer { fixture.down() }
+        let r = try Command.run(["env", "NETHEALTH_STATE_DIR=\(fixture.stateDir)", "DATAPATH_BPF_OBJECT=/nonexistent/policy.bpf.o",
+                                 "\(fixture.binDir)/conntest", "run", "--cluster", fixture.name, "-o", "json",
+                                 "--timeout", "90s"], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        for name in ["pod-to-a-denied-cnp", "pod-to-a-allowed-cnp"] {
+            XCTAssertEqual(report.checks.first { $0.name == name }?.reason, LocalCapabilities.noPolicyReason, name)
+            XCTAssertNil(report.checks.first { $0.name == name }?.drops, name)
+        }
+        XCTAssertEqual(report.result("pod-to-a"), "pass")
+        XCTAssertTrue(r.stderr.contains("policy enforcement unavailable"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("/nonexistent/policy.bpf.o"), r.stderr)
+        try assertNothingLeftBehind(fixture, nodes: 2)
     }
 
     func testOneNodeLeavesMultiNodeChecksPending() throws {
@@ -104,6 +138,85 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertEqual(results["pod-to-b-multi-node-headless"]?.outcome, .pass)
         XCTAssertEqual(outcome.summary.exitCode, .failure)
         try assertNothingLeftBehind(fixture, nodes: 3)
+    }
+}
+
+/// The datapath is what makes the deny check pass: with the programs detached the deny leaks, the
+/// check fails and nothing is dropped.
+final class ConnTestRunEnforcementTests: XCTestCase {
+    func testDetachedProgramsLeakTheDeny() async throws {
+        let fixture = try ClusterFixture(nodes: 3)
+        defer { fixture.down() }
+        let layout = fixture.layout
+        let spec = try ClusterSpec.load(layout.specPath)
+        let resources = try Variant.default.resources()
+        let plan = try RunPlan(workload: try RunWorkload(resources: resources), nodeCount: 3,
+                               capabilities: LocalCapabilities(policyEnforcement: true))
+        let enforcement = try PolicyEnforcement(nodes: spec.nodes.map(\.name))
+        defer { enforcement.close() }
+        let deployment = try LocalDeployment(layout: layout, cluster: spec, plan: plan)
+        defer { deployment.teardown() }
+        try deployment.deploy()
+        let policyPlan = try deployment.enforcementPlan(resources: resources)
+        try enforcement.apply(policyPlan, layout: layout)
+        XCTAssertTrue(try Netns.exec(layout.nodeNamespace("node-1"), ["tc", "filter", "show", "dev",
+                                     PodNetwork.hostInterface(pod: ClusterDNS.podName), "ingress"]).stdout.contains("bpf"))
+        try enforcement.detachAll()
+        let node1 = try Netns.exec(layout.nodeNamespace("node-1"), ["tc", "filter", "show", "dev",
+                                   PodNetwork.hostInterface(pod: ClusterDNS.podName), "ingress"]).stdout
+        XCTAssertFalse(node1.contains("bpf"), node1)
+
+        let outcome = await WorkloadRunner(timeScale: 0.1, timeout: .seconds(90))
+            .run(plan, exec: deployment.execProvider, onRestart: deployment.restartHook)
+        let drops = await enforcement.stopMonitoring()
+        enforcement.close()
+        deployment.teardown()
+
+        let results = Dictionary(uniqueKeysWithValues: outcome.results.map { ($0.name, $0) })
+        XCTAssertEqual(results["pod-to-a-denied-cnp"]?.outcome, .fail, "deny leaked")
+        XCTAssertEqual(results["pod-to-a-allowed-cnp"]?.outcome, .pass)
+        XCTAssertEqual(drops.filter { $0.sourcePod == "pod-to-a-denied-cnp" }.count, 0)
+        XCTAssertEqual(outcome.summary.exitCode, .failure)
+    }
+}
+
+/// Why the ClusterIP rule exists: tc sees the client's packet before the node's DNAT, so allowing only
+/// echo-a's pod IP drops `curl echo-a:8080` (the Service) and the allowed check fails.
+final class ConnTestRunClusterIPRuleTests: XCTestCase {
+    func testAllowedCheckNeedsTheClusterIPRule() async throws {
+        let fixture = try ClusterFixture(nodes: 2)
+        defer { fixture.down() }
+        let layout = fixture.layout
+        let spec = try ClusterSpec.load(layout.specPath)
+        let resources = try Variant.default.resources()
+        // Only the allowed check (and the servers): a short run.
+        var workload = try RunWorkload(resources: resources)
+        workload.checks = workload.checks.filter { $0.name == "pod-to-a-allowed-cnp" }
+        let plan = try RunPlan(workload: workload, nodeCount: 2, capabilities: LocalCapabilities(policyEnforcement: true))
+        let enforcement = try PolicyEnforcement(nodes: spec.nodes.map(\.name))
+        defer { enforcement.close() }
+        let deployment = try LocalDeployment(layout: layout, cluster: spec, plan: plan)
+        defer { deployment.teardown() }
+        try deployment.deploy()
+        var policyPlan = try deployment.enforcementPlan(resources: resources)
+        let clusterIP = try XCTUnwrap(deployment.services.clusterIPs["echo-a"])
+        let i = try XCTUnwrap(policyPlan.endpoints.firstIndex { $0.pod == "pod-to-a-allowed-cnp" })
+        let before = policyPlan.endpoints[i].rules.count
+        policyPlan.endpoints[i].rules.removeAll { $0.cidr == "\(clusterIP)/32" }
+        XCTAssertEqual(policyPlan.endpoints[i].rules.count, before - 1)
+        try enforcement.apply(policyPlan, layout: layout)
+
+        let outcome = await WorkloadRunner(timeScale: 0.1, timeout: .seconds(60))
+            .run(plan, exec: deployment.execProvider, onRestart: deployment.restartHook)
+        let drops = await enforcement.stopMonitoring()
+        enforcement.close()
+        deployment.teardown()
+
+        XCTAssertEqual(outcome.results.first { $0.name == "pod-to-a-allowed-cnp" }?.outcome, .fail)
+        let allowedDrops = drops.filter { $0.sourcePod == "pod-to-a-allowed-cnp" }
+        XCTAssertFalse(allowedDrops.isEmpty)
+        XCTAssertTrue(allowedDrops.allSatisfy { $0.event.destination == clusterIP && $0.event.destinationPort == 8080 },
+                      allowedDrops.map(\.description).joined(separator: "\n"))
     }
 }
 

@@ -1,0 +1,86 @@
+import Agent
+import ConnTest
+
+/// What the datapath must hold for a run (pure: no namespaces, no BPF): per pod an endpoint id,
+/// its host veth and node, enforcement flags and allow rules.
+///
+/// tc ingress on the client's host veth sees a packet before the node's nftables DNAT, so an
+/// egress rule for a Service's backend pod IP would not match traffic to the ClusterIP: every
+/// egress rule naming a backend pod (/32) on a Service's target port also allows that Service's
+/// ClusterIP on the service port. NodePort/hostPort paths (node IPs) are not expanded: no policy
+/// of the default workload selects a client that uses them. Ingress needs no expansion: the
+/// server's veth sees the packet after DNAT, with the client's pod IP as source. DNS needs none
+/// either: resolv.conf names the kube-dns pod IP itself, which the compiler already resolves.
+public struct EnforcementPlan: Sendable, Equatable {
+    public struct Endpoint: Sendable, Equatable {
+        public var pod: String
+        public var id: UInt32
+        public var node: String
+        public var hostInterface: String
+        public var ipv4: String
+        public var egressEnforced: Bool
+        public var ingressEnforced: Bool
+        public var rules: [PolicyRuleSpec]
+    }
+
+    /// Every non-hostNetwork pod (workload and kube-dns), sorted by name; ids from 1.
+    public var endpoints: [Endpoint]
+    /// Service name -> ClusterIP (names drop destinations).
+    public var clusterIPs: [String: String]
+
+    public static let dnsNamespace = "kube-system"
+    public static let dnsLabels = ["k8s-app": "kube-dns"]
+
+    public init(resources: [Resource], plan: RunPlan, addresses: PodAddressPlan, services: ServicePlan,
+                dnsNode: String) throws {
+        let namespace = ServicePlan.namespace
+        var pods = plan.workload.all.compactMap { d -> PolicyPod? in
+            guard let a = addresses.pods[d.name] else { return nil }
+            return PolicyPod(deployment: d, namespace: namespace, ipv4: a.ipv4)
+        }
+        pods.append(PolicyPod(name: ClusterDNS.podName, namespace: Self.dnsNamespace, labels: Self.dnsLabels,
+                              ipv4: addresses.dnsIP))
+        // Manifests without metadata.namespace land in the run's namespace (ServicePlan.namespace).
+        let compiled = try PolicyCompiler.compile(resources: resources, pods: pods, defaultNamespace: namespace)
+
+        // ClusterIP -> backend paths, from the (node-independent) ClusterIP DNAT rules.
+        clusterIPs = services.clusterIPs
+        let serviceIPs = Set(services.clusterIPs.values)
+        var paths: [ServiceProxy.Rule] = []
+        for rule in services.rules.values.joined() where serviceIPs.contains(rule.daddr) && !paths.contains(rule) {
+            paths.append(rule)
+        }
+
+        var located: [(pod: String, node: String, ipv4: String)] = plan.workload.all.compactMap { d in
+            guard let a = addresses.pods[d.name], !a.hostNetwork else { return nil }
+            return (d.name, a.node, a.ipv4)
+        }
+        located.append((ClusterDNS.podName, dnsNode, addresses.dnsIP))
+        located.sort { $0.pod < $1.pod }
+        endpoints = located.enumerated().map { i, p in
+            let ns = p.pod == ClusterDNS.podName ? Self.dnsNamespace : namespace
+            let policy = compiled.pod(p.pod, namespace: ns)
+            return Endpoint(pod: p.pod, id: UInt32(i + 1), node: p.node, hostInterface: PodNetwork.hostInterface(pod: p.pod),
+                            ipv4: p.ipv4, egressEnforced: policy?.egressEnforced ?? false,
+                            ingressEnforced: policy?.ingressEnforced ?? false,
+                            rules: Self.withServicePaths(policy?.rules ?? [], paths: paths))
+        }
+    }
+
+    public func endpoint(_ pod: String) -> Endpoint? { endpoints.first { $0.pod == pod } }
+
+    /// Adds the ClusterIP rule for every egress rule that allows a Service backend's target port.
+    static func withServicePaths(_ rules: [PolicyRuleSpec], paths: [ServiceProxy.Rule]) -> [PolicyRuleSpec] {
+        var out = Set(rules)
+        for rule in rules where rule.direction == .egress {
+            for path in paths where rule.cidr == "\(path.backend)/32" {
+                let proto: PolicyL4Protocol = path.proto.uppercased() == "UDP" ? .udp : .tcp
+                guard rule.proto == .any || rule.proto == proto,
+                      rule.port == 0 || Int(rule.port) == path.backendPort,
+                      let port = UInt16(exactly: path.port) else { continue }
+                out.insert(PolicyRuleSpec(direction: .egress, cidr: "\(path.daddr)/32", proto: proto, port: port))
+            }
+        }
+        return out.sorted()
+    }
+}
