@@ -38,7 +38,7 @@ public actor ProbeRunner {
         self.timeScale = timeScale.isFinite && timeScale > 0 ? timeScale : 1
         self.exec = exec
         self.onRestart = onRestart
-        state.livenessFailureThreshold = liveness?.failureThreshold
+        state.livenessFailureThreshold = liveness.flatMap { $0.command == readiness?.command ? nil : $0.failureThreshold }
     }
 
     public var status: ProbeStatus { state }

@@ -14,7 +14,8 @@ public struct ProbeStatus: Sendable, Equatable {
     public var livenessChecksSinceStart = 0
     public var readinessProbesRun = 0
     public var livenessProbesRun = 0
-    /// Whether there is a liveness probe, and how many results it needs to act.
+    /// How many liveness results the verdict must wait for: nil when there is no liveness probe,
+    /// or when it runs the readiness probe's command (then Ready already proved what it checks).
     public var livenessFailureThreshold: Int?
 
     public init() {}
@@ -23,7 +24,10 @@ public struct ProbeStatus: Sendable, Equatable {
     /// threshold was hit (NotReady or a restart), or the container is Ready AND
     /// liveness has had failureThreshold chances since the last start. The second
     /// half matters for the proxy checks, whose deny probe is liveness-only: a
-    /// policy leak shows only as a restart some periods after Ready.
+    /// policy leak shows only as a restart some periods after Ready. Where liveness
+    /// repeats the readiness command, Ready is the verdict, as `kubectl wait
+    /// --for=condition=Available` takes it upstream; waiting three more 5 s deny
+    /// probes would only add 15 s.
     public var settled: Bool {
         if readinessThresholdReached || restartCount > 0 { return true }
         guard ready else { return false }

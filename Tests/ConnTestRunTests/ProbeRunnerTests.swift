@@ -22,18 +22,33 @@ final class ProbeRunnerTests: XCTestCase {
     private func start(_ runner: ProbeRunner) -> Task<Void, Never> { Task { await runner.run() } }
 
     func testPassingProbesBecomeReadyAtOnceAndSettleAfterLivenessThreshold() async {
-        let runner = ProbeRunner(readiness: ProbeSpec(command: ["/bin/true"]), liveness: ProbeSpec(command: ["/bin/true"]),
+        let runner = ProbeRunner(readiness: ProbeSpec(command: ["/bin/true"]), liveness: ProbeSpec(command: ["sh", "-c", "true"]),
                                  timeScale: scale, exec: exec)
         let task = start(runner)
         defer { task.cancel() }
         let ready = await poll(runner, within: 5) { $0.ready }
         XCTAssertTrue(ready.ready)
         XCTAssertLessThan(ready.timeToFirstReady ?? 99, 0.4, "delay 0: first probe runs immediately")
+        XCTAssertFalse(ready.settled && ready.livenessChecksSinceStart < 3, "a distinct liveness probe must be observed first")
         // Liveness needs failureThreshold (3) observations: t = 0, 0.5, 1.0.
         let settled = await poll(runner, within: 5) { $0.settled }
         XCTAssertTrue(settled.settled)
+        XCTAssertGreaterThanOrEqual(settled.livenessChecksSinceStart, 3)
         XCTAssertEqual(settled.restartCount, 0)
         XCTAssertNil(settled.lastFailure)
+    }
+
+    func testLivenessRepeatingReadinessSettlesAtReady() async {
+        // The generated checks probe the same command for readiness and liveness (a deny probe takes
+        // its full 5 s connect timeout), so waiting for 3 more liveness runs would only add time.
+        let probe = ProbeSpec(command: ["sh", "-c", "sleep 0.3"], timeoutSeconds: 2)
+        let runner = ProbeRunner(readiness: probe, liveness: probe, timeScale: scale, exec: exec)
+        let task = start(runner)
+        defer { task.cancel() }
+        let s = await poll(runner, within: 5) { $0.settled }
+        XCTAssertTrue(s.ready)
+        XCTAssertTrue(s.settled)
+        XCTAssertLessThan(s.livenessChecksSinceStart, 3, "settled at Ready, not after 3 liveness runs")
     }
 
     func testInitialDelayIsScaled() async {
