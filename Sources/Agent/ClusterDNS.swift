@@ -1,53 +1,62 @@
 import Foundation
 
-/// The cluster DNS: dnsmasq in a pod namespace of its own ("kube-dns"), answering only from a
-/// hosts file (no upstream, no /etc/hosts) and NXDOMAIN for anything else under the cluster domain.
+/// The cluster DNS: one dnsmasq replica per node, each in a pod namespace of its own
+/// ("kube-dns-<node>", labelled like CoreDNS), all answering from one shared hosts file (no
+/// upstream, no /etc/hosts) and NXDOMAIN for anything else under the cluster domain. A replica per
+/// node keeps name resolution local, so a node cut off from the others fails only its cross-node
+/// checks, as with node-local DNS upstream.
 public struct ClusterDNS: Sendable {
-    public static let podName = "kube-dns"
+    public static let podNamePrefix = "kube-dns-"
     public static let clusterDomain = "cluster.local"
 
     public let layout: StateLayout
 
     public init(layout: StateLayout) { self.layout = layout }
 
-    public var namespace: String { layout.podNamespace(Self.podName) }
+    public static func podName(node: String) -> String { podNamePrefix + node }
+    public static func isReplica(pod: String) -> Bool { pod.hasPrefix(podNamePrefix) }
+
     public var hostsPath: String { layout.workloadDir + "/dns-hosts" }
-    public var pidfile: String { layout.workloadDir + "/kube-dns.pid" }
+    public func pidfile(pod: String) -> String { layout.workloadDir + "/\(pod).pid" }
+    public func logPath(pod: String) -> String { layout.workloadDir + "/\(pod).log" }
 
     /// `records`: name -> addresses; several addresses give several A records (headless services).
     public static func hostsFile(_ records: [(name: String, addresses: [String])]) -> String {
         records.flatMap { r in r.addresses.map { "\($0) \(r.name)\n" } }.joined()
     }
 
-    /// Creates the DNS pod on `node` with `ipv4` and starts dnsmasq; returns its pid.
-    public func start(on node: ClusterSpec.NodeSpec, ipv4: String,
-                      records: [(name: String, addresses: [String])]) throws -> pid_t {
+    /// Writes the hosts file every replica serves.
+    public func writeRecords(_ records: [(name: String, addresses: [String])]) throws {
         try FileManager.default.createDirectory(atPath: layout.workloadDir, withIntermediateDirectories: true)
         try AtomicFile.write(Data(Self.hostsFile(records).utf8), to: hostsPath)
         chmod(hostsPath, 0o644)
-        try PodNetwork(layout: layout, node: node).create(pod: Self.podName, ipv4: ipv4)
+    }
+
+    /// Creates the replica's pod on `node` with `ipv4` and starts dnsmasq in it; returns its pid
+    /// without waiting (see `waitUntilListening`), so replicas on many nodes start together.
+    public func start(pod: String, on node: ClusterSpec.NodeSpec, ipv4: String) throws -> pid_t {
+        let ns = try PodNetwork(layout: layout, node: node).create(pod: pod, ipv4: ipv4)
         let dnsmasq = try Command.resolve("dnsmasq")
-        let pid = try DetachedProcess.spawn(
-            ["nsenter", "--net=/run/netns/\(namespace)", dnsmasq, "--keep-in-foreground", "--conf-file=/dev/null",
+        return try DetachedProcess.spawn(
+            ["nsenter", "--net=/run/netns/\(ns)", dnsmasq, "--keep-in-foreground", "--conf-file=/dev/null",
              "--no-resolv", "--no-hosts", "--addn-hosts=\(hostsPath)", "--local=/\(Self.clusterDomain)/",
-             "--listen-address=\(ipv4)", "--bind-interfaces", "--user=root", "--pid-file=\(pidfile)",
+             "--listen-address=\(ipv4)", "--bind-interfaces", "--user=root", "--pid-file=\(pidfile(pod: pod))",
              "--log-facility=-", "--cache-size=0"],
-            logPath: layout.workloadDir + "/kube-dns.log")
-        try waitUntilListening(ipv4, pid: pid)
-        return pid
+            logPath: logPath(pod: pod))
     }
 
     /// dnsmasq binds within milliseconds; waiting here keeps the first probes from racing it.
-    private func waitUntilListening(_ ip: String, pid: pid_t) throws {
+    public func waitUntilListening(pod: String, ipv4: String, pid: pid_t) throws {
+        let ns = layout.podNamespace(pod)
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {
             guard DetachedProcess.isAlive(pid) else {
-                throw AgentError("dnsmasq exited at start; see \(layout.workloadDir)/kube-dns.log")
+                throw AgentError("dnsmasq of \(pod) exited at start; see \(logPath(pod: pod))")
             }
-            if let r = try? Netns.exec(namespace, ["ss", "-Hlun", "src", ip, "sport", "= :53"]),
+            if let r = try? Netns.exec(ns, ["ss", "-Hlun", "src", ipv4, "sport", "= :53"]),
                r.status == 0, !r.stdout.isEmpty { return }
             usleep(20_000)
         }
-        throw AgentError("dnsmasq did not listen on \(ip):53 within 5s")
+        throw AgentError("dnsmasq of \(pod) did not listen on \(ipv4):53 within 5s")
     }
 }

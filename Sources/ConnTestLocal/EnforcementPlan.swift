@@ -10,7 +10,7 @@ import ConnTest
 /// ClusterIP on the service port. NodePort/hostPort paths (node IPs) are not expanded: no policy
 /// of the default workload selects a client that uses them. Ingress needs no expansion: the
 /// server's veth sees the packet after DNAT, with the client's pod IP as source. DNS needs none
-/// either: resolv.conf names the kube-dns pod IP itself, which the compiler already resolves.
+/// either: resolv.conf names the node's DNS replica's pod IP itself, which the compiler already resolves.
 public struct EnforcementPlan: Sendable, Equatable {
     public struct Endpoint: Sendable, Equatable {
         public var pod: String
@@ -23,7 +23,7 @@ public struct EnforcementPlan: Sendable, Equatable {
         public var rules: [PolicyRuleSpec]
     }
 
-    /// Every non-hostNetwork pod (workload and kube-dns), sorted by name; ids from 1.
+    /// Every non-hostNetwork pod (workload and DNS replicas), sorted by name; ids from 1.
     public var endpoints: [Endpoint]
     /// Service name -> ClusterIP (names drop destinations).
     public var clusterIPs: [String: String]
@@ -31,15 +31,15 @@ public struct EnforcementPlan: Sendable, Equatable {
     public static let dnsNamespace = "kube-system"
     public static let dnsLabels = ["k8s-app": "kube-dns"]
 
-    public init(resources: [Resource], plan: RunPlan, addresses: PodAddressPlan, services: ServicePlan,
-                dnsNode: String) throws {
+    public init(resources: [Resource], plan: RunPlan, addresses: PodAddressPlan, services: ServicePlan) throws {
         let namespace = ServicePlan.namespace
         var pods = plan.workload.all.compactMap { d -> PolicyPod? in
             guard let a = addresses.pods[d.name] else { return nil }
             return PolicyPod(deployment: d, namespace: namespace, ipv4: a.ipv4)
         }
-        pods.append(PolicyPod(name: ClusterDNS.podName, namespace: Self.dnsNamespace, labels: Self.dnsLabels,
-                              ipv4: addresses.dnsIP))
+        for replica in addresses.dnsPods {
+            pods.append(PolicyPod(name: replica.name, namespace: Self.dnsNamespace, labels: Self.dnsLabels, ipv4: replica.ipv4))
+        }
         // Manifests without metadata.namespace land in the run's namespace (ServicePlan.namespace).
         let compiled = try PolicyCompiler.compile(resources: resources, pods: pods, defaultNamespace: namespace)
 
@@ -55,10 +55,10 @@ public struct EnforcementPlan: Sendable, Equatable {
             guard let a = addresses.pods[d.name], !a.hostNetwork else { return nil }
             return (d.name, a.node, a.ipv4)
         }
-        located.append((ClusterDNS.podName, dnsNode, addresses.dnsIP))
+        located += addresses.dnsPods.map { ($0.name, $0.node, $0.ipv4) }
         located.sort { $0.pod < $1.pod }
         endpoints = located.enumerated().map { i, p in
-            let ns = p.pod == ClusterDNS.podName ? Self.dnsNamespace : namespace
+            let ns = ClusterDNS.isReplica(pod: p.pod) ? Self.dnsNamespace : namespace
             let policy = compiled.pod(p.pod, namespace: ns)
             return Endpoint(pod: p.pod, id: UInt32(i + 1), node: p.node, hostInterface: PodNetwork.hostInterface(pod: p.pod),
                             ipv4: p.ipv4, egressEnforced: policy?.egressEnforced ?? false,

@@ -2,7 +2,7 @@ import Agent
 import ConnTest
 import Foundation
 
-/// A planned workload made real on a local cluster: DNS pod, pod namespaces, service tables,
+/// A planned workload made real on a local cluster: DNS replicas, pod namespaces, service tables,
 /// echo-server processes. `teardown()` is idempotent and may run from a signal handler's queue
 /// while `deploy()` is mid-way: both take the lock, and deploy stops once torn down.
 public final class LocalDeployment: @unchecked Sendable {
@@ -29,13 +29,25 @@ public final class LocalDeployment: @unchecked Sendable {
     public func deploy(progress: (String) -> Void = { _ in }) throws {
         try step { WorkloadCleanup.run(layout: layout) }  // leftovers of a killed run
         try step { try FileManager.default.createDirectory(atPath: layout.workloadDir, withIntermediateDirectories: true) }
-        guard let first = cluster.nodes.first else { throw AgentError("cluster has no nodes") }
-        progress("starting cluster DNS on \(first.name) (\(addresses.dnsIP))")
-        try step {
-            let pid = try ClusterDNS(layout: layout).start(on: first, ipv4: addresses.dnsIP, records: services.dnsRecords)
-            processes["\(ClusterDNS.podName)/dnsmasq"] = pid
+        let dns = ClusterDNS(layout: layout)
+        progress("starting cluster DNS on \(addresses.dnsPods.count) nodes")
+        try step { try dns.writeRecords(services.dnsRecords) }
+        var started: [(PodAddressPlan.DNSPod, pid_t)] = []
+        for replica in addresses.dnsPods {
+            guard let node = cluster.node(named: replica.node) else { continue }
+            try step {
+                let pid = try dns.start(pod: replica.name, on: node, ipv4: replica.ipv4)
+                processes["\(replica.name)/dnsmasq"] = pid
+                started.append((replica, pid))
+            }
         }
-        let resolv = ResolvConf.clusterFirst(nameserver: addresses.dnsIP, namespace: ServicePlan.namespace)
+        for (replica, pid) in started {
+            try step { try dns.waitUntilListening(pod: replica.name, ipv4: replica.ipv4, pid: pid) }
+        }
+        func resolv(_ node: String) throws -> String {
+            guard let ip = addresses.dnsIP(onNode: node) else { throw AgentError("node \(node) has no DNS replica") }
+            return ResolvConf.clusterFirst(nameserver: ip, namespace: ServicePlan.namespace)
+        }
         progress("creating \(addresses.pods.values.filter { !$0.hostNetwork }.count) pods")
         var hostNodes: Set<String> = []
         for d in plan.workload.all {
@@ -44,11 +56,11 @@ public final class LocalDeployment: @unchecked Sendable {
                 if address.hostNetwork {
                     // dnsPolicy ClusterFirstWithHostNet: the node's namespace gets the cluster resolver too.
                     if hostNodes.insert(node.name).inserted {
-                        try ResolvConf.write(resolv, namespace: layout.nodeNamespace(node.name))
+                        try ResolvConf.write(try resolv(node.name), namespace: layout.nodeNamespace(node.name))
                     }
                 } else {
                     let ns = try PodNetwork(layout: layout, node: node).create(pod: d.name, ipv4: address.ipv4)
-                    try ResolvConf.write(resolv, namespace: ns)
+                    try ResolvConf.write(try resolv(node.name), namespace: ns)
                 }
             }
         }
@@ -62,11 +74,9 @@ public final class LocalDeployment: @unchecked Sendable {
         }
     }
 
-    /// The datapath configuration for this deployment's pods (kube-dns included).
+    /// The datapath configuration for this deployment's pods (DNS replicas included).
     public func enforcementPlan(resources: [Resource]) throws -> EnforcementPlan {
-        guard let first = cluster.nodes.first else { throw AgentError("cluster has no nodes") }
-        return try EnforcementPlan(resources: resources, plan: plan, addresses: addresses, services: services,
-                                   dnsNode: first.name)
+        try EnforcementPlan(resources: resources, plan: plan, addresses: addresses, services: services)
     }
 
     /// Namespace a pod's commands run in: its own, or the node's for hostNetwork pods.

@@ -2,7 +2,8 @@ import Agent
 import ConnTest
 
 /// Where each scheduled pod is reachable: hostNetwork pods share their node's IP, other pods get
-/// `<node pod range>.10+k` in workload order (.1 is the router, .2 the health endpoint, .3 DNS).
+/// `<node pod range>.10+k` in workload order (.1 is the router, .2 the health endpoint, .3 the
+/// node's DNS pod).
 public struct PodAddressPlan: Sendable, Equatable {
     public struct Address: Sendable, Equatable {
         public var node: String
@@ -13,13 +14,23 @@ public struct PodAddressPlan: Sendable, Equatable {
     public static let dnsHostOctet = 3
     public static let firstPodOctet = 10
 
+    /// A cluster DNS replica: one per node, so a node cut off from the others still resolves
+    /// (node-local DNS; a pod's resolv.conf names its own node's replica).
+    public struct DNSPod: Sendable, Equatable {
+        public var name: String
+        public var node: String
+        public var ipv4: String
+    }
+
     public var pods: [String: Address]
-    /// The cluster DNS pod's IP (on the first node).
-    public var dnsIP: String
+    /// In node order.
+    public var dnsPods: [DNSPod]
 
     public init(plan: RunPlan, cluster: ClusterSpec) throws {
-        guard let first = cluster.nodes.first else { throw AgentError("cluster has no nodes") }
-        dnsIP = Self.prefix(first) + "\(Self.dnsHostOctet)"
+        guard !cluster.nodes.isEmpty else { throw AgentError("cluster has no nodes") }
+        dnsPods = cluster.nodes.map { node in
+            DNSPod(name: ClusterDNS.podName(node: node.name), node: node.name, ipv4: Self.prefix(node) + "\(Self.dnsHostOctet)")
+        }
         var next: [String: Int] = [:]
         var pods: [String: Address] = [:]
         for d in plan.workload.all {
@@ -37,6 +48,11 @@ public struct PodAddressPlan: Sendable, Equatable {
             pods[d.name] = Address(node: nodeName, ipv4: Self.prefix(node) + "\(octet)", hostNetwork: false)
         }
         self.pods = pods
+    }
+
+    /// The DNS replica pods on `node` use.
+    public func dnsIP(onNode node: String) -> String? {
+        dnsPods.first { $0.node == node }?.ipv4
     }
 
     /// `198.19.i.` from the router address (the pod range is a /24).

@@ -12,6 +12,7 @@ final class ConnTestRunTests: XCTestCase {
             let result: String
             let reason: String?
             let drops: Int?
+            let topology: String
         }
         let checks: [Check]
         let exitCode: Int
@@ -112,6 +113,39 @@ final class ConnTestRunTests: XCTestCase {
         try assertNothingLeftBehind(fixture, nodes: 1)
     }
 
+    /// A node cut off from the others (every packet on its uplink dropped, `agent cluster fault
+    /// --drop all`) fails exactly the cross-node checks: the intra-node ones still pass, because
+    /// their pods, their Service rules and their DNS replica are all on that node.
+    func testBlackHoledNodeFailsMultiNodeChecksOnly() throws {
+        let fixture = try ClusterFixture(nodes: 3)
+        defer { fixture.down() }
+        // The scheduler is deterministic: cut off the node the multi-node checks all lead to.
+        let plan = try RunPlan(workload: try RunWorkload(resources: try Variant.default.resources()), nodeCount: 3,
+                               capabilities: LocalCapabilities(policyEnforcement: true))
+        let echoBNode = try XCTUnwrap(plan.schedule.placement(of: "echo-b")?.nodeName)
+        let fault = try Command.run(["env", "NETHEALTH_STATE_DIR=\(fixture.stateDir)", "\(fixture.binDir)/agent", "cluster",
+                                     "fault", echoBNode, "--name", fixture.name, "--drop", "all"])
+        XCTAssertEqual(fault.status, 0, fault.stderr)
+
+        let r = try conntest(fixture, ["-o", "json", "--timeout", "90s"])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        XCTAssertEqual(report.exitCode, 1)
+        let multi = report.checks.filter { $0.topology == "multi-node" }
+        let intra = report.checks.filter { $0.topology == "intra-node" }
+        XCTAssertEqual(multi.count, 5)
+        XCTAssertEqual(intra.map(\.name), ["pod-to-b-intra-node-nodeport"])
+        for check in multi { XCTAssertEqual(check.result, "fail", check.name) }
+        for check in intra { XCTAssertEqual(check.result, "pass", check.name) }
+        // The "any" checks all probe echo-a: where neither end is on the cut-off node, they pass.
+        let echoANode = plan.schedule.placement(of: "echo-a")?.nodeName
+        for check in report.checks where check.topology == "any" && check.result != "skipped" {
+            guard plan.schedule.placement(of: check.name)?.nodeName != echoBNode, echoANode != echoBNode else { continue }
+            XCTAssertEqual(check.result, "pass", check.name)
+        }
+        try assertNothingLeftBehind(fixture, nodes: 3)
+    }
+
     /// The service table is what makes ClusterIP and NodePort work: without it on the client's
     /// node, those checks fail (and the run exits 1) while headless (plain pod IP) still passes.
     func testDeletedServiceTableFailsServiceChecks() async throws {
@@ -160,10 +194,10 @@ final class ConnTestRunEnforcementTests: XCTestCase {
         let policyPlan = try deployment.enforcementPlan(resources: resources)
         try enforcement.apply(policyPlan, layout: layout)
         XCTAssertTrue(try Netns.exec(layout.nodeNamespace("node-1"), ["tc", "filter", "show", "dev",
-                                     PodNetwork.hostInterface(pod: ClusterDNS.podName), "ingress"]).stdout.contains("bpf"))
+                                     PodNetwork.hostInterface(pod: ClusterDNS.podName(node: "node-1")), "ingress"]).stdout.contains("bpf"))
         try enforcement.detachAll()
         let node1 = try Netns.exec(layout.nodeNamespace("node-1"), ["tc", "filter", "show", "dev",
-                                   PodNetwork.hostInterface(pod: ClusterDNS.podName), "ingress"]).stdout
+                                   PodNetwork.hostInterface(pod: ClusterDNS.podName(node: "node-1")), "ingress"]).stdout
         XCTAssertFalse(node1.contains("bpf"), node1)
 
         let outcome = await WorkloadRunner(timeScale: 0.1, timeout: .seconds(90))

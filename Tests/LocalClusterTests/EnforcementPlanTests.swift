@@ -12,30 +12,33 @@ final class EnforcementPlanTests: XCTestCase {
         let spec = ClusterSpec.plan(name: "x", nodeCount: 3, ipv6: false, probeRatio: 0)
         let addresses = try PodAddressPlan(plan: plan, cluster: spec)
         let services = ServicePlan(workload: plan.workload, addresses: addresses, cluster: spec)
-        let enforcement = try EnforcementPlan(resources: resources, plan: plan, addresses: addresses,
-                                              services: services, dnsNode: "node-1")
+        let enforcement = try EnforcementPlan(resources: resources, plan: plan, addresses: addresses, services: services)
 
         let echoA = try XCTUnwrap(addresses.pods["echo-a"]?.ipv4)
         let clusterIP = try XCTUnwrap(services.clusterIPs["echo-a"])
-        let dns = PolicyRuleSpec(direction: .egress, cidr: "\(addresses.dnsIP)/32", proto: .any, port: 53)
+        // Every replica is kube-dns, so the DNS rule allows each node's replica.
+        let dnsRules = addresses.dnsPods.map { PolicyRuleSpec(direction: .egress, cidr: "\($0.ipv4)/32", proto: .any, port: 53) }
+        XCTAssertEqual(dnsRules.count, 3)
 
         let denied = try XCTUnwrap(enforcement.endpoint("pod-to-a-denied-cnp"))
         XCTAssertTrue(denied.egressEnforced)
         XCTAssertFalse(denied.ingressEnforced)
-        XCTAssertEqual(denied.rules, [dns], "DNS only: nothing to echo-a")
+        XCTAssertEqual(Set(denied.rules), Set(dnsRules), "DNS only: nothing to echo-a")
 
         let allowed = try XCTUnwrap(enforcement.endpoint("pod-to-a-allowed-cnp"))
         XCTAssertTrue(allowed.egressEnforced)
-        XCTAssertEqual(Set(allowed.rules), [
-            dns,
+        XCTAssertEqual(Set(allowed.rules), Set(dnsRules + [
             PolicyRuleSpec(direction: .egress, cidr: "\(echoA)/32", proto: .tcp, port: 8080),
             // tc sees the ClusterIP before the node's DNAT.
             PolicyRuleSpec(direction: .egress, cidr: "\(clusterIP)/32", proto: .tcp, port: 8080),
-        ])
+        ]))
 
-        let kubeDNS = try XCTUnwrap(enforcement.endpoint(ClusterDNS.podName))
-        XCTAssertEqual(kubeDNS.ipv4, addresses.dnsIP)
-        XCTAssertFalse(kubeDNS.egressEnforced || kubeDNS.ingressEnforced)
+        for replica in addresses.dnsPods {
+            let kubeDNS = try XCTUnwrap(enforcement.endpoint(replica.name))
+            XCTAssertEqual(kubeDNS.ipv4, replica.ipv4)
+            XCTAssertEqual(kubeDNS.node, replica.node)
+            XCTAssertFalse(kubeDNS.egressEnforced || kubeDNS.ingressEnforced)
+        }
         XCTAssertNil(enforcement.endpoint("echo-b-host"), "hostNetwork pods have no veth")
         XCTAssertNil(enforcement.endpoint("pod-to-external-fqdn-allow-google-cnp"), "skipped checks are not deployed")
         XCTAssertEqual(Set(enforcement.endpoints.map(\.id)).count, enforcement.endpoints.count)

@@ -14,7 +14,8 @@ final class LocalRunPlanTests: XCTestCase {
 
     func testAddressesAndServiceRules() throws {
         let (plan, spec, addresses, services) = try plans(nodes: 3)
-        XCTAssertEqual(addresses.dnsIP, "198.19.1.3")
+        XCTAssertEqual(addresses.dnsPods.map(\.ipv4), ["198.19.1.3", "198.19.2.3", "198.19.3.3"], "a DNS replica per node")
+        XCTAssertEqual(addresses.dnsPods.map(\.node), ["node-1", "node-2", "node-3"])
         let echoB = try XCTUnwrap(addresses.pods["echo-b"])
         XCTAssertTrue(echoB.ipv4.hasPrefix("198.19."))
         XCTAssertGreaterThanOrEqual(Int(echoB.ipv4.split(separator: ".").last ?? "") ?? 0, 10)
