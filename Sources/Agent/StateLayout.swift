@@ -45,6 +45,9 @@ public struct StateLayout: Sendable {
     /// A workload pod's namespace (netns names are file names, so the 15-byte interface limit does not apply).
     public func podNamespace(_ pod: String) -> String { "\(podNamespacePrefix)\(pod)" }
     public var podNamespacePrefix: String { "nh-\(cluster)-pod-" }
+    /// Every policy drop of the latest `conntest run`, one monitor line each (`agent monitor` follows
+    /// it). Outside `workload/` so it survives the run's cleanup; `cluster down` removes it.
+    public var dropLogPath: String { "\(clusterDir)/drops.log" }
     /// Files of a `conntest run` on this cluster: hosts file, pidfiles, container logs.
     public var workloadDir: String { "\(clusterDir)/workload" }
 

@@ -24,7 +24,7 @@ struct AgentCommand: AsyncParsableCommand {
               agent cluster exec node-1 -- cilium-health status --probe
               agent cluster down
             """,
-        subcommands: [ClusterCommand.self, NodeCommand.self])
+        subcommands: [ClusterCommand.self, NodeCommand.self, MonitorCommand.self])
 }
 
 struct ClusterOptions: ParsableArguments {

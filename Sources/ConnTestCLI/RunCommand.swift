@@ -107,7 +107,7 @@ struct Run: AsyncParsableCommand {
             let enforced = policyPlan.endpoints.filter { $0.egressEnforced || $0.ingressEnforced }.map(\.pod)
             progress("enforcing policy on \(enforced.joined(separator: ", ")) (\(enforcement.objectPath))")
             let monitor = self.monitor
-            let dropLog = try? DropLogFile(clusterDir: local.layout.clusterDir)
+            let dropLog = try? DropLogFile(path: local.layout.dropLogPath)
             try enforcement.apply(policyPlan, layout: local.layout) { drop in
                 dropLog?.append(drop.description)
                 if monitor { progress(drop.description) }

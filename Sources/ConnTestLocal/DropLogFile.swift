@@ -1,18 +1,15 @@
 import Foundation
 
-/// `<state>/<cluster>/drops.log`: one `--monitor` line per policy drop of the latest run. Outside
-/// `workload/` on purpose, so it survives the run's cleanup for inspection (`agent cluster down`
-/// removes it with the cluster's state).
+/// `StateLayout.dropLogPath`: one `--monitor` line per policy drop of the latest run, which
+/// `agent monitor --type drop` follows.
 public final class DropLogFile: @unchecked Sendable {
-    public static let fileName = "drops.log"
-
     public let path: String
     private let lock = NSLock()
     private var handle: FileHandle?
 
     /// Truncates (or creates) the file.
-    public init(clusterDir: String) throws {
-        path = clusterDir + "/" + Self.fileName
+    public init(path: String) throws {
+        self.path = path
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }

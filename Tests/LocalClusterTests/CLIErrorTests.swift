@@ -40,6 +40,10 @@ final class CLIErrorTests: XCTestCase {
             (["cluster", "fault", "--name", "cli-bad", "node-1", "--delay", "10001"], "--delay must be 1-10000 milliseconds"),
             (["cluster", "fault", "--name", "cli-bad", "node-1", "--delay", "50"], "cluster 'cli-bad' is not up"),
             (["cluster", "exec", "--name", "cli-bad", "node-1", "--", "true"], "cluster 'cli-bad' is not up"),
+            (["monitor", "--name", "cli-bad", "--type", "trace"], "--type trace: the local datapath raises only drop events"),
+            (["monitor", "--name", "cli-bad", "--type", "drops"], "unknown --type 'drops'"),
+            (["monitor", "--name", "cli-bad", "--duration", "0"], "--duration must be a positive number"),
+            (["monitor", "--name", "cli-bad", "--type", "drop", "--duration", "1"], "cluster 'cli-bad' is not up"),
         ] {
             let r = try Command.run(["env", "NETHEALTH_STATE_DIR=\(state)", "\(binDir)/agent"] + args)
             XCTAssertNotEqual(r.status, 0, args.joined(separator: " "))

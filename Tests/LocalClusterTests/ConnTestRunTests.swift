@@ -47,6 +47,11 @@ final class ConnTestRunTests: XCTestCase {
         let fixture = try ClusterFixture(nodes: 3)
         defer { fixture.down() }
         let junit = fixture.stateDir + "/junit.xml"
+        // `agent monitor --type drop` streams the run's drops from another process.
+        let monitor = try BackgroundCommand(["env", "NETHEALTH_STATE_DIR=\(fixture.stateDir)", "\(fixture.binDir)/agent",
+                                             "monitor", "--name", fixture.name, "--type", "drop", "--duration", "120"])
+        defer { monitor.terminate() }
+        XCTAssertTrue(monitor.waitForStderr(containing: "Press Ctrl-C to quit", seconds: 10), monitor.stderr)
         let r = try conntest(fixture, ["-o", "json", "--junit-file", junit, "--timeout", "90s", "--monitor"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
@@ -67,9 +72,14 @@ final class ConnTestRunTests: XCTestCase {
         let monitorLines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("xx drop (Policy denied)") }
         XCTAssertTrue(monitorLines.contains { $0.contains(":8080 tcp") && $0.hasSuffix("(pod-to-a-denied-cnp -> echo-a)") },
                       r.stderr)
-        let dropLog = try String(contentsOfFile: fixture.layout.clusterDir + "/" + DropLogFile.fileName, encoding: .utf8)
+        let dropLog = try String(contentsOfFile: fixture.layout.dropLogPath, encoding: .utf8)
         XCTAssertEqual(dropLog.split(separator: "\n").count, denied.drops, "drops.log has every drop")
         XCTAssertTrue(dropLog.contains("(pod-to-a-denied-cnp -> echo-a)"), dropLog)
+        usleep(300_000)  // the monitor polls every 100 ms
+        let streamed = monitor.interruptAndWait()
+        XCTAssertEqual(streamed.status, 0, streamed.stderr)
+        XCTAssertEqual(streamed.stdout, dropLog, "agent monitor printed every drop, in order")
+        XCTAssertTrue(streamed.stderr.contains("Received an interrupt"), streamed.stderr)
         XCTAssertTrue(r.stderr.contains("ready"), "progress lines on stderr")
 
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
@@ -265,32 +275,17 @@ final class ConnTestRunSignalTests: XCTestCase {
         let layout = StateLayout(cluster: name, root: stateDir)
         defer { _ = try? LocalCluster(name: name, stateRoot: stateDir).down() }  // only if the test fails
 
-        let errPath = stateDir + ".stderr"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binDir + "/conntest")
         // Real-time periods: the checks are still waiting when the signal arrives.
-        process.arguments = ["run", "--cluster", name, "--nodes", "2", "--time-scale", "1", "--timeout", "2m"]
-        var env = ProcessInfo.processInfo.environment
-        env["NETHEALTH_STATE_DIR"] = stateDir
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try process.run()
-
-        let deadline = Date().addingTimeInterval(60)
-        var stderrText = ""
-        while Date() < deadline {
-            stderrText = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-            if stderrText.contains("ready") { break }
-            usleep(100_000)
-        }
+        let run = try BackgroundCommand([binDir + "/conntest", "run", "--cluster", name, "--nodes", "2", "--time-scale", "1",
+                                         "--timeout", "2m"], environment: ["NETHEALTH_STATE_DIR": stateDir])
+        defer { run.terminate() }
+        XCTAssertTrue(run.waitForStderr(containing: "ready", seconds: 60), run.stderr)
+        let stderrText = run.stderr
         XCTAssertTrue(stderrText.contains("bringing up cluster"), stderrText)
         XCTAssertFalse(Netns.list().filter { $0.hasPrefix(layout.podNamespacePrefix) }.isEmpty, "pods were running")
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 128 + SIGTERM)
+        run.signal(SIGTERM)
+        run.process.waitUntilExit()
+        XCTAssertEqual(run.process.terminationStatus, 128 + SIGTERM)
         XCTAssertEqual(Netns.list().filter(layout.ownsNamespace), [], "cluster and pods removed")
         XCTAssertFalse(FileManager.default.fileExists(atPath: layout.clusterDir))
         let netnsDirs = (try? FileManager.default.contentsOfDirectory(atPath: ResolvConf.root)) ?? []
