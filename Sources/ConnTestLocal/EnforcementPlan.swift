@@ -5,12 +5,13 @@ import ConnTest
 /// its host veth and node, enforcement flags and allow rules.
 ///
 /// tc ingress on the client's host veth sees a packet before the node's nftables DNAT, so an
-/// egress rule for a Service's backend pod IP would not match traffic to the ClusterIP: every
-/// egress rule naming a backend pod (/32) on a Service's target port also allows that Service's
-/// ClusterIP on the service port. NodePort/hostPort paths (node IPs) are not expanded: no policy
-/// of the default workload selects a client that uses them. Ingress needs no expansion: the
-/// server's veth sees the packet after DNAT, with the client's pod IP as source. DNS needs none
-/// either: resolv.conf names the node's DNS replica's pod IP itself, which the compiler already resolves.
+/// egress rule for a Service's backend pod IP would not match traffic to the Service: every egress
+/// rule naming a backend pod (/32) on its target port also allows each address that DNATs to it
+/// (the ClusterIP on the service port, every node IP on the NodePort, the pod's node IP on a
+/// hostPort), as Cilium's socket/tc load-balancing translates before policy. Ingress needs no
+/// expansion: the server's veth sees the packet after DNAT, with the client's pod IP (or, for a
+/// NodePort via another node, that node's IP) as source. DNS needs none either: resolv.conf names
+/// the node's DNS replica's pod IP itself, which the compiler already resolves.
 public struct EnforcementPlan: Sendable, Equatable {
     public struct Endpoint: Sendable, Equatable {
         public var pod: String
@@ -43,12 +44,13 @@ public struct EnforcementPlan: Sendable, Equatable {
         // Manifests without metadata.namespace land in the run's namespace (ServicePlan.namespace).
         let compiled = try PolicyCompiler.compile(resources: resources, pods: pods, defaultNamespace: namespace)
 
-        // ClusterIP -> backend paths, from the (node-independent) ClusterIP DNAT rules.
+        // Service address -> backend paths: every DNAT rule on every node (ClusterIP, NodePort, hostPort).
         clusterIPs = services.clusterIPs
-        let serviceIPs = Set(services.clusterIPs.values)
         var paths: [ServiceProxy.Rule] = []
-        for rule in services.rules.values.joined() where serviceIPs.contains(rule.daddr) && !paths.contains(rule) {
-            paths.append(rule)
+        for node in services.rules.keys.sorted() {
+            for rule in services.rules[node] ?? [] where !paths.contains(where: { $0.sameTranslation(as: rule) }) {
+                paths.append(rule)
+            }
         }
 
         var located: [(pod: String, node: String, ipv4: String)] = plan.workload.all.compactMap { d in
@@ -69,7 +71,7 @@ public struct EnforcementPlan: Sendable, Equatable {
 
     public func endpoint(_ pod: String) -> Endpoint? { endpoints.first { $0.pod == pod } }
 
-    /// Adds the ClusterIP rule for every egress rule that allows a Service backend's target port.
+    /// Adds the Service addresses for every egress rule that allows a Service backend's target port.
     static func withServicePaths(_ rules: [PolicyRuleSpec], paths: [ServiceProxy.Rule]) -> [PolicyRuleSpec] {
         var out = Set(rules)
         for rule in rules where rule.direction == .egress {
@@ -82,5 +84,13 @@ public struct EnforcementPlan: Sendable, Equatable {
             }
         }
         return out.sorted()
+    }
+}
+
+extension ServiceProxy.Rule {
+    /// Same address, port and backend (the masquerade flag differs per node, the policy does not).
+    func sameTranslation(as other: ServiceProxy.Rule) -> Bool {
+        daddr == other.daddr && port == other.port && proto == other.proto && backend == other.backend
+            && backendPort == other.backendPort
     }
 }

@@ -44,4 +44,37 @@ final class EnforcementPlanTests: XCTestCase {
         XCTAssertEqual(Set(enforcement.endpoints.map(\.id)).count, enforcement.endpoints.count)
         XCTAssertEqual(enforcement.endpoint("echo-a")?.hostInterface, PodNetwork.hostInterface(pod: "echo-a"))
     }
+
+    /// An egress CNP allowing echo-b's pod on 8080 also allows every address that DNATs to it: the
+    /// ClusterIP, each node's NodePort and the hostPort on echo-b's node (tc sees them before DNAT).
+    func testBackendRuleAlsoAllowsNodePortAndHostPortPaths() throws {
+        func map(_ pairs: (String, YAMLNode)...) -> YAMLNode { .map(pairs) }
+        let selector = { (name: String) in map(("matchLabels", map(("name", .string(name))))) }
+        let cnp = map(
+            ("apiVersion", .string("cilium.io/v2")), ("kind", .string("CiliumNetworkPolicy")),
+            ("metadata", map(("name", .string("nodeport-to-b")))),
+            ("spec", map(
+                ("endpointSelector", selector("pod-to-b-multi-node-nodeport")),
+                ("egress", .seq([map(
+                    ("toEndpoints", .seq([selector("echo-b")])),
+                    ("toPorts", .seq([map(("ports", .seq([map(("port", .string("8080")), ("protocol", .string("TCP")))])))])))])))))
+        let resources = try Variant.default.resources()
+            + [Resource(kind: .ciliumNetworkPolicy, name: "nodeport-to-b", labels: nil, document: cnp)]
+        let plan = try RunPlan(workload: try RunWorkload(resources: resources), nodeCount: 3,
+                               capabilities: LocalCapabilities(policyEnforcement: true))
+        let spec = ClusterSpec.plan(name: "x", nodeCount: 3, ipv6: false, probeRatio: 0)
+        let addresses = try PodAddressPlan(plan: plan, cluster: spec)
+        let services = ServicePlan(workload: plan.workload, addresses: addresses, cluster: spec)
+        let enforcement = try EnforcementPlan(resources: resources, plan: plan, addresses: addresses, services: services)
+
+        let client = try XCTUnwrap(enforcement.endpoint("pod-to-b-multi-node-nodeport"))
+        XCTAssertTrue(client.egressEnforced)
+        let echoB = try XCTUnwrap(addresses.pods["echo-b"])
+        let echoBNode = try XCTUnwrap(spec.node(named: echoB.node))
+        func tcp(_ ip: String, _ port: UInt16) -> PolicyRuleSpec { PolicyRuleSpec(direction: .egress, cidr: "\(ip)/32", proto: .tcp, port: port) }
+        var expected: Set<PolicyRuleSpec> = [tcp(echoB.ipv4, 8080), tcp(try XCTUnwrap(services.clusterIPs["echo-b"]), 8080),
+                                             tcp(echoBNode.ipv4, 40000)]
+        for node in spec.nodes { expected.insert(tcp(node.ipv4, 31414)) }
+        XCTAssertEqual(Set(client.rules), expected, "no DNS rule: this CNP does not add one")
+    }
 }
