@@ -2,7 +2,7 @@ import Foundation
 
 /// Builds the local cluster's wiring: a bridge in a namespace of its own (never the host's, which
 /// has a default route out of the machine) and one namespace per node plugged into it.
-struct ClusterNetwork {
+public struct ClusterNetwork {
     let layout: StateLayout
     let spec: ClusterSpec
 
@@ -16,14 +16,20 @@ struct ClusterNetwork {
         for node in spec.nodes { try createNode(node) }
     }
 
+    /// Connects namespace `ns` to the cluster bridge: veth `port` enslaved to br0 in the bridge's
+    /// namespace, `eth0` inside `ns` (left down and unaddressed for the caller).
+    public static func plugIntoBridge(_ ns: String, port: String, layout: StateLayout) throws {
+        try Command.check(["ip", "-n", layout.bridgeNamespace, "link", "add", port, "type", "veth",
+                           "peer", "name", "eth0", "netns", ns])
+        try Netns.ip(layout.bridgeNamespace, "link", "set", port, "master", "br0", "up")
+    }
+
     private func createNode(_ node: ClusterSpec.NodeSpec) throws {
         let ns = layout.nodeNamespace(node.name)
         let port = "n\(node.index)"
         try Netns.add(ns)
         try Netns.ip(ns, "link", "set", "lo", "up")
-        try Command.check(["ip", "-n", layout.bridgeNamespace, "link", "add", port, "type", "veth",
-                           "peer", "name", "eth0", "netns", ns])
-        try Netns.ip(layout.bridgeNamespace, "link", "set", port, "master", "br0", "up")
+        try Self.plugIntoBridge(ns, port: port, layout: layout)
         var sysctls = ["net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"]
         sysctls += spec.ipv6 ? ["net.ipv6.conf.all.forwarding=1"] : ["net.ipv6.conf.all.disable_ipv6=1"]
         try Netns.sysctl(ns, sysctls)

@@ -48,6 +48,8 @@ public struct StateLayout: Sendable {
     /// Every policy drop of the latest `conntest run`, one monitor line each (`agent monitor` follows
     /// it). Outside `workload/` so it survives the run's cleanup; `cluster down` removes it.
     public var dropLogPath: String { "\(clusterDir)/drops.log" }
+    /// The simulated external host of `conntest run --external-ip` (outside every node, on the bridge).
+    public var externalNamespace: String { "nh-\(cluster)-ext" }
     /// Files of a `conntest run` on this cluster: hosts file, pidfiles, container logs.
     public var workloadDir: String { "\(clusterDir)/workload" }
 
@@ -56,7 +58,7 @@ public struct StateLayout: Sendable {
         let prefix = "nh-\(cluster)-"
         guard ns.hasPrefix(prefix) else { return false }
         let rest = ns.dropFirst(prefix.count)
-        if rest == "br" { return true }
+        if rest == "br" || rest == "ext" { return true }
         if rest.hasPrefix("pod-") && rest.count > "pod-".count { return true }
         var tail = Substring(rest)
         if tail.hasSuffix("-health") { tail = tail.dropLast("-health".count) }

@@ -30,7 +30,7 @@ public enum WorkloadCleanup {
         return (pods.count, stopped)
     }
 
-    static func isNodeNamespace(_ ns: String, _ layout: StateLayout) -> Bool {
+    public static func isNodeNamespace(_ ns: String, _ layout: StateLayout) -> Bool {
         let rest = ns.dropFirst("nh-\(layout.cluster)-".count)
         return rest.hasPrefix("node-") && rest.dropFirst("node-".count).allSatisfy(\.isNumber)
     }
