@@ -2,7 +2,8 @@
 /// skipped with a reason rather than failed (cilium-cli does the same with
 /// "Feature X is disabled").
 public struct LocalCapabilities: Sendable, Equatable {
-    /// Outbound internet (pod-to-external-1111, the FQDN check).
+    /// A reachable external host (pod-to-external-1111, the FQDN check): `conntest run --external-ip`
+    /// simulates one; the local cluster never reaches the internet.
     public var externalHost: Bool
     /// An L7 proxy enforcing HTTP rules.
     public var l7Policy: Bool
@@ -13,6 +14,7 @@ public struct LocalCapabilities: Sendable, Equatable {
     public var policyEnforcement: Bool
 
     public static let noPolicyReason = "policy enforcement not available locally yet"
+    public static let noExternalHostReason = "no external host (pass --external-ip in 198.18.0.0/15 to simulate one)"
 
     public init(externalHost: Bool = false, l7Policy: Bool = false, fqdnPolicy: Bool = false,
                 policyEnforcement: Bool = false) {
@@ -24,7 +26,7 @@ public struct LocalCapabilities: Sendable, Equatable {
 
     /// Why `check` cannot run here, or nil when it can.
     public func skipReason(for check: WorkloadDeployment, in workload: RunWorkload) -> String? {
-        if check.traffic == .external && !externalHost { return "no external host" }
+        if check.traffic == .external && !externalHost { return Self.noExternalHostReason }
         let targets = workload.probeTargets(of: check)
         // Egress policies select the client; ingress policies select the server it probes.
         let relevant = workload.policies.filter { policy in

@@ -61,8 +61,12 @@ final class WorkloadModelTests: XCTestCase {
     func testSkipReasons() throws {
         let workload = try RunWorkload(resources: try Variant.hostport.resources())
         let plan = try RunPlan(workload: workload, nodeCount: 3)
-        XCTAssertEqual(plan.skipReasons["pod-to-external-1111"], "no external host")
-        XCTAssertEqual(plan.skipReasons["pod-to-external-fqdn-allow-google-cnp"], "no external host")
+        XCTAssertEqual(plan.skipReasons["pod-to-external-1111"], LocalCapabilities.noExternalHostReason)
+        XCTAssertEqual(plan.skipReasons["pod-to-external-fqdn-allow-google-cnp"], LocalCapabilities.noExternalHostReason)
+        // With a (simulated) external host the IP check runs; the FQDN check still carries a toFQDNs rule.
+        let external = try RunPlan(workload: workload, nodeCount: 3, capabilities: LocalCapabilities(externalHost: true))
+        XCTAssertNil(external.skipReasons["pod-to-external-1111"])
+        XCTAssertEqual(external.skipReasons["pod-to-external-fqdn-allow-google-cnp"], "unsupported locally: FQDN rules")
         for name in ["pod-to-a-intra-node-proxy-egress-policy", "pod-to-c-multi-node-proxy-ingress-policy",
                      "pod-to-c-intra-node-proxy-to-proxy-policy"] {
             XCTAssertEqual(plan.skipReasons[name], "unsupported locally: L7 rules", name)

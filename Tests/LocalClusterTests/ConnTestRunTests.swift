@@ -63,8 +63,9 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertEqual(report.result("pod-to-a-denied-cnp"), "pass")
         XCTAssertEqual(report.result("pod-to-a-allowed-cnp"), "pass")
         // Still skipped: external traffic (checked first) and FQDN rules have no local stand-in.
-        XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-fqdn-allow-google-cnp" }?.reason, "no external host")
-        XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-1111" }?.reason, "no external host")
+        XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-fqdn-allow-google-cnp" }?.reason,
+                       LocalCapabilities.noExternalHostReason)
+        XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-1111" }?.reason, LocalCapabilities.noExternalHostReason)
         // The deny was enforced (not just a failing connect): the datapath dropped echo-a:8080.
         let denied = try XCTUnwrap(report.checks.first { $0.name == "pod-to-a-denied-cnp" })
         XCTAssertGreaterThan(denied.drops ?? 0, 0, r.stderr)
