@@ -11,16 +11,20 @@ public final class LocalDeployment: @unchecked Sendable {
     public let plan: RunPlan
     public let addresses: PodAddressPlan
     public let services: ServicePlan
+    /// Names outside the cluster the DNS must answer too (the simulated external host's FQDN).
+    public let extraDNSRecords: [(name: String, addresses: [String])]
 
     private let lock = NSLock()
     private var tornDown = false
     /// (pod, container) -> running echo-server pid.
     private var processes: [String: pid_t] = [:]
 
-    public init(layout: StateLayout, cluster: ClusterSpec, plan: RunPlan) throws {
+    public init(layout: StateLayout, cluster: ClusterSpec, plan: RunPlan,
+                extraDNSRecords: [(name: String, addresses: [String])] = []) throws {
         self.layout = layout
         self.cluster = cluster
         self.plan = plan
+        self.extraDNSRecords = extraDNSRecords
         addresses = try PodAddressPlan(plan: plan, cluster: cluster)
         services = ServicePlan(workload: plan.workload, addresses: addresses, cluster: cluster)
     }
@@ -31,7 +35,7 @@ public final class LocalDeployment: @unchecked Sendable {
         try step { try FileManager.default.createDirectory(atPath: layout.workloadDir, withIntermediateDirectories: true) }
         let dns = ClusterDNS(layout: layout)
         progress("starting cluster DNS on \(addresses.dnsPods.count) nodes")
-        try step { try dns.writeRecords(services.dnsRecords) }
+        try step { try dns.writeRecords(dnsRecords) }
         var started: [(PodAddressPlan.DNSPod, pid_t)] = []
         for replica in addresses.dnsPods {
             guard let node = cluster.node(named: replica.node) else { continue }
@@ -73,6 +77,12 @@ public final class LocalDeployment: @unchecked Sendable {
             for c in d.containers { try step { try startContainer(pod: d.name, container: c.name) } }
         }
     }
+
+    /// What the cluster DNS answers: the Services, then the extra records.
+    public var dnsRecords: [(name: String, addresses: [String])] { services.dnsRecords + extraDNSRecords }
+
+    /// Every namespace a pod of this deployment runs in (the node's for hostNetwork pods).
+    public var podNamespaces: [String] { Set(addresses.pods.keys.compactMap(namespace(ofPod:))).sorted() }
 
     /// The datapath configuration for this deployment's pods (DNS replicas included).
     public func enforcementPlan(resources: [Resource]) throws -> EnforcementPlan {

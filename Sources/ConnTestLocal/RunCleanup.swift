@@ -2,11 +2,12 @@ import Agent
 import Foundation
 
 /// What a `conntest run` must undo however it ends (normal exit, failure, SIGINT/SIGTERM):
-/// the deployment, and the cluster when the run brought it up. Safe to call twice, from any thread.
+/// the deployment, the simulated external host, and the cluster when the run brought it up. Safe to call twice, from any thread.
 public final class RunCleanup: @unchecked Sendable {
     private let lock = NSLock()
     private var deployment: LocalDeployment?
     private var enforcement: PolicyEnforcement?
+    private var external: ExternalHost?
     private var clusterToRemove: (name: String, stateRoot: String)?
 
     public init() {}
@@ -19,6 +20,10 @@ public final class RunCleanup: @unchecked Sendable {
         lock.lock(); self.enforcement = enforcement; lock.unlock()
     }
 
+    public func track(_ external: ExternalHost) {
+        lock.lock(); self.external = external; lock.unlock()
+    }
+
     public func removeClusterOnExit(name: String, stateRoot: String) {
         lock.lock(); clusterToRemove = (name, stateRoot); lock.unlock()
     }
@@ -27,13 +32,16 @@ public final class RunCleanup: @unchecked Sendable {
         lock.lock()
         let deployment = self.deployment
         let enforcement = self.enforcement
+        let external = self.external
         let cluster = clusterToRemove
         self.deployment = nil
         self.enforcement = nil
+        self.external = nil
         clusterToRemove = nil
         lock.unlock()
         // Programs first: detaching needs the veths, which the teardown deletes.
         enforcement?.close()
+        external?.teardown()
         deployment?.teardown()
         if let cluster, let c = try? LocalCluster(name: cluster.name, stateRoot: cluster.stateRoot) {
             _ = try? c.down()
