@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the suite and its tests use (root). Swift 6.3 must already be on PATH.
 set -euo pipefail
-packages=(iproute2 nftables iptables iputils-ping fping util-linux curl procps python3 dnsmasq-base
+packages=(iproute2 nftables iptables iputils-ping fping util-linux curl openssl procps python3 dnsmasq-base
           libbpf-dev libelf-dev libnetfilter-queue-dev)
 missing=()
 for p in "${packages[@]}"; do
