@@ -69,4 +69,20 @@ final class LocalRunPlanTests: XCTestCase {
         XCTAssertEqual(RunTimeout.parse("500ms"), .milliseconds(500))
         for bad in ["", "abc", "0s", "5x", "1m30", "-1"] { XCTAssertNil(RunTimeout.parse(bad), bad) }
     }
+
+    /// Only 198.18.0.0/15 minus nodes (/24), ClusterIPs (/20) and pods (198.19/16) may be simulated.
+    func testExternalHostAddressRange() {
+        for ok in ["198.18.1.1", "198.18.127.255", "198.18.144.0", "198.18.200.1", "198.18.255.254"] {
+            XCTAssertNoThrow(try ExternalHostAddress.validate(ok), ok)
+        }
+        for bad in ["1.1.1.1", "198.17.255.255", "198.18.0.1", "198.18.0.250", "198.18.128.0", "198.18.143.255",
+                    "198.19.0.1", "198.20.0.1", "fd00::1", "::ffff:198.18.200.1"] {
+            XCTAssertThrowsError(try ExternalHostAddress.validate(bad), bad)
+        }
+        let layout = StateLayout(cluster: "c1", root: "/tmp/x")
+        XCTAssertEqual(layout.externalNamespace, "nh-c1-ext")
+        XCTAssertTrue(layout.ownsNamespace("nh-c1-ext"))
+        XCTAssertFalse(layout.ownsNamespace("nh-c2-ext"))
+        XCTAssertFalse(layout.ownsNamespace("nh-c1-ext2"))
+    }
 }

@@ -1,0 +1,149 @@
+import Agent
+import ConnTest
+import ConnTestLocal
+import Foundation
+import XCTest
+
+/// `conntest run --external-ip`: the external checks against a simulated external host — a real
+/// namespace, real TLS (openssl s_server, a throwaway CA in the pods' trust stores), real curl.
+final class ExternalHostTests: XCTestCase {
+    private struct Report: Decodable {
+        struct Check: Decodable {
+            let name: String
+            let result: String
+            let reason: String?
+        }
+        let checks: [Check]
+        let exitCode: Int
+        func check(_ name: String) -> Check? { checks.first { $0.name == name } }
+    }
+
+    private static let externalChecks = ["pod-to-external-1111", "pod-to-external-fqdn-allow-google-cnp"]
+
+    private func conntest(_ fixture: ClusterFixture, _ args: [String]) throws -> Command.Result {
+        try Command.run(["env", "NETHEALTH_STATE_DIR=\(fixture.stateDir)", "\(fixture.binDir)/conntest", "run",
+                         "--cluster", fixture.name, "-o", "json", "--timeout", "60s"] + args, timeout: 90)
+    }
+
+    /// The external host and everything it put in the cluster is gone; the cluster stays.
+    private func assertExternalHostGone(_ fixture: ClusterFixture, ip: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let layout = fixture.layout
+        XCTAssertFalse(Netns.exists(layout.externalNamespace), "external namespace", file: file, line: line)
+        XCTAssertEqual(Netns.list().filter { $0.hasPrefix(layout.podNamespacePrefix) }, [], "pod namespaces", file: file, line: line)
+        let node = layout.nodeNamespace("node-1")
+        XCTAssertTrue(Netns.exists(node), "the cluster stays up", file: file, line: line)
+        let routes = try Netns.exec(node, ["ip", "-4", "route"]).stdout
+        XCTAssertFalse(routes.contains(ip) || routes.contains(ExternalHost.linkAddress), routes, file: file, line: line)
+        let bridgePorts = try Netns.exec(layout.bridgeNamespace, ["ip", "-br", "link"]).stdout
+        XCTAssertFalse(bridgePorts.contains("ext0"), bridgePorts, file: file, line: line)
+        let netnsDirs = (try? FileManager.default.contentsOfDirectory(atPath: ResolvConf.root)) ?? []
+        XCTAssertEqual(netnsDirs.filter(layout.ownsNamespace), [], "/etc/netns dirs", file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.workloadDir), "workload dir", file: file, line: line)
+        XCTAssertEqual(Self.processes(mentioning: layout.workloadDir), [], "servers left running", file: file, line: line)
+    }
+
+    /// Pids whose command line mentions `text` (the servers name files under the workload dir or bind `ip`).
+    private static func processes(mentioning text: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(pid_t.init).filter { pid in
+            guard let data = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+            return String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(text) && DetachedProcess.isAlive(pid)
+        }
+    }
+
+    /// Without --external-ip the checks are skipped with how to enable them; with it (and the FQDN
+    /// check's toFQDNs CNP filtered out by `-t kind=Deployment`) both pass: HTTPS to the IP, and DNS +
+    /// HTTP to the name. Afterwards nothing of the host is left.
+    func testExternalChecksPassAgainstSimulatedHost() throws {
+        let fixture = try ClusterFixture(nodes: 1)
+        defer { fixture.down() }
+        let selection = ["-t", "traffic=external", "-t", "kind=Deployment"]
+
+        let skipped = try conntest(fixture, selection)
+        XCTAssertEqual(skipped.status, 0, skipped.stdout + skipped.stderr)
+        let before = try JSONDecoder().decode(Report.self, from: Data(skipped.stdout.utf8))
+        for name in Self.externalChecks {
+            XCTAssertEqual(before.check(name)?.result, "skipped", name)
+            XCTAssertEqual(before.check(name)?.reason, LocalCapabilities.noExternalHostReason, name)
+        }
+
+        let ip = "198.18.200.1"
+        let r = try conntest(fixture, selection + ["--external-ip", ip, "--external-fqdn", "external.example"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        XCTAssertEqual(report.exitCode, 0)
+        for name in Self.externalChecks { XCTAssertEqual(report.check(name)?.result, "pass", "\(name)\n\(r.stderr)") }
+        XCTAssertTrue(r.stderr.contains("starting external host \(ip) (external.example)"), r.stderr)
+        try assertExternalHostGone(fixture, ip: ip)
+    }
+
+    /// The HTTPS check really verifies the server: a pod whose trust store lacks our CA fails it
+    /// (curl exit 60) and the run fails, while the FQDN check (plain HTTP) to the same host passes.
+    func testPodWithoutTheCAFailsTheHTTPSCheck() async throws {
+        let fixture = try ClusterFixture(nodes: 1)
+        defer { fixture.down() }
+        let layout = fixture.layout
+        let spec = try ClusterSpec.load(layout.specPath)
+        let ip = "198.18.200.2"
+        let options = GeneratorOptions(externalIP: ip)
+        var workload = try RunWorkload(resources: try Variant.default.resources(options))
+        workload.checks = workload.checks.filter { Self.externalChecks.contains($0.name) }
+        workload.policies = []  // as with the CNPs filtered out: no toFQDNs rule
+        let plan = try RunPlan(workload: workload, nodeCount: 1, capabilities: LocalCapabilities(externalHost: true))
+        let external = ExternalHost(layout: layout, cluster: spec, ip: ip, fqdn: GeneratorOptions.defaultExternalFQDN)
+        let deployment = try LocalDeployment(layout: layout, cluster: spec, plan: plan, extraDNSRecords: external.dnsRecords)
+        defer { deployment.teardown() }
+        defer { external.teardown() }
+        try deployment.deploy()
+        try external.start(for: deployment)
+
+        let client = try XCTUnwrap(deployment.namespace(ofPod: "pod-to-external-1111"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: PodTrustStore.path(namespace: client)))
+        PodTrustStore.remove(namespace: client)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ResolvConf.directory(namespace: client) + "/resolv.conf"),
+                      "only the trust store is gone")
+
+        let outcome = await WorkloadRunner(timeScale: 0.1, timeout: .seconds(60))
+            .run(plan, exec: deployment.execProvider, onRestart: deployment.restartHook)
+        external.teardown()
+        deployment.teardown()
+
+        let results = Dictionary(uniqueKeysWithValues: outcome.results.map { ($0.name, $0) })
+        let https = try XCTUnwrap(results["pod-to-external-1111"])
+        XCTAssertEqual(https.outcome, .fail)
+        // curl's 60: the peer certificate cannot be authenticated with the known CAs.
+        XCTAssertTrue(https.lastFailure?.contains("exit 60") == true, https.lastFailure ?? "no failure text")
+        XCTAssertEqual(results["pod-to-external-fqdn-allow-google-cnp"]?.outcome, .pass, "the host itself is up")
+        XCTAssertEqual(outcome.summary.exitCode, .failure)
+        XCTAssertEqual(outcome.summary.exitCode.rawValue, 1)
+        try assertExternalHostGone(fixture, ip: ip)
+    }
+
+    /// `run` only simulates addresses in 198.18.0.0/15 outside the cluster's ranges: anything else
+    /// exits 2 with one line naming the flag and the value, before anything is created. The
+    /// generator still takes any address.
+    func testRunRefusesExternalIPsOutsideTheSimulatedRange() throws {
+        let name = "t" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let stateDir = NSTemporaryDirectory() + "nethealth-test-\(name)"
+        defer { try? FileManager.default.removeItem(atPath: stateDir) }
+        let binDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+            .split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }
+        let layout = StateLayout(cluster: name, root: stateDir)
+        defer { _ = try? LocalCluster(name: name, stateRoot: stateDir).down() }  // only if the test fails
+
+        for ip in ["1.1.1.1", "fd00::1", "198.19.1.50", "198.18.130.1", "198.18.0.250", "10.0.0.1"] {
+            let r = try Command.run(["env", "NETHEALTH_STATE_DIR=\(stateDir)", "\(binDir)/conntest", "run", "--cluster", name,
+                                     "--nodes", "1", "--external-ip", ip], timeout: 30)
+            XCTAssertEqual(r.status, 2, "\(ip): \(r.stdout)\(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("--external-ip \"\(ip)\""), r.stderr)
+            XCTAssertTrue(r.stderr.contains("198.18.0.0/15"), r.stderr)
+            XCTAssertEqual(Netns.list().filter(layout.ownsNamespace), [], "nothing created for \(ip)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: layout.clusterDir), "no state for \(ip)")
+        }
+        let generated = try Command.run(["\(binDir)/conntest", "generate", "--external-ip", "1.1.1.1", "-t", "name=pod-to-external-1111"])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        XCTAssertTrue(generated.stdout.contains("https://1.1.1.1"))
+    }
+}
