@@ -20,4 +20,5 @@ echo; echo "== clearing the fault"
 "$agent" cluster fault node-2 --clear
 "$agent" cluster exec node-1 -- cilium-health status --probe
 echo; echo "== connectivity-check workload on the same cluster (conntest run)"
-"$bin/conntest" run --cluster local --timeout 2m
+# --external-ip: the external checks probe a simulated host in its own namespace (never the internet).
+"$bin/conntest" run --cluster local --timeout 2m --external-ip 198.18.200.1
