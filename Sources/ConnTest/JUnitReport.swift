@@ -6,7 +6,10 @@ import Foundation
 /// reported as skipped (they never ran); `skipped`/`disabled` are omitted when
 /// zero on the suite, exactly as Go's `omitempty` does.
 public enum JUnitReport {
-    public static func render(_ results: [CheckResult], args: [String], timestamp: Date) -> String {
+    /// `properties`: `--junit-property` pairs, emitted after Args in the given order (older
+    /// cilium-cli releases did; v1.20 accepts them and drops them, which CI dashboards lose).
+    public static func render(_ results: [CheckResult], args: [String], timestamp: Date,
+                              properties: [(name: String, value: String)] = []) -> String {
         let skipped = results.filter { $0.outcome == .skipped || $0.outcome == .pending }.count
         let failures = results.filter { $0.outcome == .fail }.count
         let caseTimes = results.map { $0.outcome == .pass || $0.outcome == .fail ? roundedMillis($0.durationSeconds) : 0 }
@@ -23,6 +26,9 @@ public enum JUnitReport {
             + " time=\"\(goFloat(total))\" timestamp=\"\(formatter.string(from: timestamp))\">")
         lines.append("          <properties>")
         lines.append("              <property name=\"Args\" value=\"\(e(args.joined(separator: "|")))\"></property>")
+        for p in properties {
+            lines.append("              <property name=\"\(e(p.name))\" value=\"\(e(p.value))\"></property>")
+        }
         lines.append("          </properties>")
         for (r, time) in zip(results, caseTimes) {
             let status: String
@@ -68,7 +74,23 @@ public enum JUnitReport {
     static func roundedMillis(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
 
     /// Writes atomically (temp file + rename) with mode 0644.
-    public static func write(_ results: [CheckResult], args: [String], timestamp: Date, to path: String) throws {
-        try OutputFile.write(render(results, args: args, timestamp: timestamp) + "\n", to: path, mode: 0o644)
+    public static func write(_ results: [CheckResult], args: [String], timestamp: Date,
+                             properties: [(name: String, value: String)] = [], to path: String) throws {
+        try OutputFile.write(render(results, args: args, timestamp: timestamp, properties: properties) + "\n", to: path, mode: 0o644)
+    }
+}
+
+/// One `--junit-property key=value`.
+public struct JUnitProperty: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    /// `key=value`; the key must be non-empty, the value may be empty or contain '='.
+    public init(parsing text: String) throws {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw ConnTestError("invalid --junit-property '\(text)': use key=value")
+        }
+        name = String(text[..<eq])
+        value = String(text[text.index(after: eq)...])
     }
 }

@@ -28,7 +28,8 @@ struct Run: AsyncParsableCommand {
             --external-fqdn (default www.google.com) with that address. Without --external-ip they are skipped; \
             other addresses are refused, so probe traffic never leaves the machine.
 
-            Exit codes: 0 all ran checks passed, 1 a check failed, 2 usage or setup error, 3 inconclusive.
+            Exit codes: 0 all ran checks passed, 1 a check failed, 2 usage or setup error, 3 inconclusive \
+            (--exit-zero-on-failure turns 1 and 3 into 0).
             """)
 
     @OptionGroup var selection: SelectionOptions
@@ -45,8 +46,16 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("junit-file"), help: ArgumentHelp("Also write a JUnit XML report here.", valueName: "path"))
     var junitFile: String?
 
-    @Option(help: ArgumentHelp("Overall limit for the run, e.g. 60s, 2m (default 2m).", valueName: "duration"))
+    @Option(name: .customLong("junit-property"),
+            help: ArgumentHelp("Add a <property> to the JUnit suite (repeatable).", valueName: "key=value"))
+    var junitProperties: [String] = []
+
+    @Option(help: ArgumentHelp("Overall limit for the run, e.g. 60s, 2m or 1m30s.", valueName: "duration"))
     var timeout = "2m"
+
+    @Flag(name: .customLong("exit-zero-on-failure"),
+          help: "Exit 0 even when checks failed or the run was inconclusive (the report still says so); usage and setup errors still exit 2.")
+    var exitZeroOnFailure = false
 
     @Option(name: .customLong("time-scale"), help: "Multiplier for probe periods and delays (timeouts stay real).")
     var timeScale = 0.1
@@ -61,6 +70,7 @@ struct Run: AsyncParsableCommand {
         guard let limit = RunTimeout.parse(timeout) else {
             throw ConnTestError("invalid --timeout '\(timeout)': use e.g. 60s, 2m or 1m30s")
         }
+        let properties = try junitProperties.map(JUnitProperty.init(parsing:))
         guard timeScale.isFinite, timeScale > 0 else { throw ConnTestError("--time-scale must be > 0, got \(timeScale)") }
         guard (1...ClusterSpec.maxNodes).contains(nodes) else {
             throw ConnTestError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
@@ -77,17 +87,18 @@ struct Run: AsyncParsableCommand {
 
         let code: RunExitCode
         do {
-            code = try await runOn(local, resources: resources, workload: workload, limit: limit, cleanup: cleanup)
+            code = try await runOn(local, resources: resources, workload: workload, limit: limit, properties: properties,
+                                   cleanup: cleanup)
         } catch {
             cleanup.run()
             fail("\(error)", code: RunExitCode.usage.rawValue)
         }
         cleanup.run()
-        Foundation.exit(code.rawValue)
+        Foundation.exit(exitZeroOnFailure ? RunExitCode.success.rawValue : code.rawValue)
     }
 
     private func runOn(_ local: LocalCluster, resources: [Resource], workload: RunWorkload, limit: Duration,
-                       cleanup: RunCleanup) async throws -> RunExitCode {
+                       properties: [JUnitProperty], cleanup: RunCleanup) async throws -> RunExitCode {
         if (try? local.loadSpec()) == nil {
             progress("bringing up cluster '\(local.name)' with \(nodes) nodes")
             if !keepCluster { cleanup.removeClusterOnExit(name: local.name, stateRoot: local.layout.root) }
@@ -154,7 +165,9 @@ struct Run: AsyncParsableCommand {
         case .text: print(ConsoleReport.render(results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds), terminator: "")
         }
         if let junitFile {
-            try JUnitReport.write(results, args: CommandLine.arguments, timestamp: outcome.startedAt, to: junitFile)
+            // Args as cilium-cli records them: the arguments after the command (`conntest run`).
+            try JUnitReport.write(results, args: Array(CommandLine.arguments.dropFirst(2)), timestamp: outcome.startedAt,
+                                  properties: properties.map { ($0.name, $0.value) }, to: junitFile)
         }
         return outcome.summary.exitCode
     }

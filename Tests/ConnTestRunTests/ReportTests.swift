@@ -94,6 +94,23 @@ final class ReportTests: XCTestCase {
         """)
     }
 
+    func testJUnitPropertiesFollowArgs() throws {
+        let xml = JUnitReport.render(Array(Self.results.prefix(1)), args: [], timestamp: Date(),
+                                     properties: [("owner", "sig-net"), ("build", "a=b&<c>")])
+        let lines = xml.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let props = lines.filter { $0.hasPrefix("<property ") }
+        XCTAssertEqual(props, [
+            #"<property name="Args" value=""></property>"#,
+            #"<property name="owner" value="sig-net"></property>"#,
+            #"<property name="build" value="a=b&amp;&lt;c&gt;"></property>"#,
+        ])
+        XCTAssertEqual(try JUnitProperty(parsing: "k=v=w"), try JUnitProperty(parsing: "k=v=w"))
+        XCTAssertEqual(try JUnitProperty(parsing: "k=v=w").value, "v=w")
+        XCTAssertEqual(try JUnitProperty(parsing: "k=").value, "")
+        XCTAssertThrowsError(try JUnitProperty(parsing: "=v"))
+        XCTAssertThrowsError(try JUnitProperty(parsing: "novalue"))
+    }
+
     func testJUnitParsesWithTheExpectedShape() throws {
         let xml = JUnitReport.render(Self.results, args: ["a&b", "<c>"], timestamp: Date())
         let doc = try XMLDocument(data: Data(xml.utf8), options: [])

@@ -124,6 +124,27 @@ final class ConnTestRunTests: XCTestCase {
         try assertNothingLeftBehind(fixture, nodes: 1)
     }
 
+    /// A run cut short by --timeout is inconclusive (exit 3); --exit-zero-on-failure makes the process
+    /// exit 0 while the report keeps the real verdict, and --junit-property lands in the JUnit file.
+    func testExitZeroOnFailureKeepsTheVerdictInTheReport() throws {
+        let fixture = try ClusterFixture(nodes: 1)
+        defer { fixture.down() }
+        let junit = fixture.stateDir + "/junit.xml"
+        let r = try conntest(fixture, ["-o", "json", "--timeout", "1s", "--time-scale", "1", "--exit-zero-on-failure",
+                                       "--junit-file", junit, "--junit-property", "owner=sig-net"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        XCTAssertEqual(report.exitCode, Int(RunExitCode.inconclusive.rawValue))
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        XCTAssertTrue(xml.contains(#"<property name="owner" value="sig-net"></property>"#), xml)
+        XCTAssertTrue(xml.contains(#"<property name="Args" value="--cluster|"#), "Args are the arguments after `conntest run`")
+
+        let bad = try conntest(fixture, ["--junit-property", "novalue", "--exit-zero-on-failure"])
+        XCTAssertEqual(bad.status, 2, "a usage error is never turned into 0")
+        XCTAssertTrue(bad.stderr.contains("invalid --junit-property 'novalue'"), bad.stderr)
+        try assertNothingLeftBehind(fixture, nodes: 1)
+    }
+
     /// A node cut off from the others (every packet on its uplink dropped, `agent cluster fault
     /// --drop all`) fails exactly the cross-node checks: the intra-node ones still pass, because
     /// their pods, their Service rules and their DNS replica are all on that node.
