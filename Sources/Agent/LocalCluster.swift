@@ -286,22 +286,36 @@ enum ProbeIntervalCheck {
     }
 }
 
-/// An exclusive flock so two `up`/`down` runs on one cluster never interleave.
-struct ClusterLock {
+/// An exclusive flock so two `up`/`down` runs on one cluster never interleave. With `wait: false`
+/// a held lock fails at once with `Busy`, naming the holder's pid (written into the file).
+public struct ClusterLock {
+    public struct Busy: Error, CustomStringConvertible {
+        public var holder: pid_t?
+        public var description: String { "held by pid \(holder.map(String.init) ?? "?")" }
+    }
+
     let fd: Int32
 
-    init(path: String) throws {
+    public init(path: String, wait: Bool = true) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw AgentError("cannot open lock \(path): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX) == 0 else {
+        guard flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) == 0 else {
+            let busy = errno == EWOULDBLOCK
             close(fd)
+            if busy { throw Busy(holder: DetachedProcess.readPidfile(path)) }
             throw AgentError("cannot lock \(path): \(String(cString: strerror(errno)))")
+        }
+        if !wait {
+            // Who holds it, for the next caller's error message.
+            let text = "\(getpid())\n"
+            _ = ftruncate(fd, 0)
+            _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
         }
     }
 
-    func release() {
+    public func release() {
         flock(fd, LOCK_UN)
         close(fd)
     }

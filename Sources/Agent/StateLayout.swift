@@ -28,6 +28,8 @@ public struct StateLayout: Sendable {
     public var clusterDir: String { "\(root)/\(cluster)" }
     public var specPath: String { "\(clusterDir)/cluster.json" }
     public var lockPath: String { "\(root)/\(cluster).lock" }
+    /// Held by a `conntest run` for its whole life: one workload per cluster at a time.
+    public var runLockPath: String { "\(root)/\(cluster).run.lock" }
     public func nodeDir(_ node: String) -> String { "\(clusterDir)/\(node)" }
     public func agentSocket(_ node: String) -> String { "\(nodeDir(node))/cilium.sock" }
     public func healthSocket(_ node: String) -> String { "\(nodeDir(node))/health.sock" }

@@ -80,6 +80,17 @@ struct Run: AsyncParsableCommand {
         let workload = try RunWorkload(resources: resources)
         let local: LocalCluster
         do { local = try LocalCluster(name: cluster) } catch { throw ConnTestError("\(error)") }
+        // One workload per cluster: a second run would clean up (delete) the first one's pods.
+        let runLock: ClusterLock
+        do {
+            runLock = try ClusterLock(path: local.layout.runLockPath, wait: false)
+        } catch let busy as ClusterLock.Busy {
+            throw ConnTestError("cluster '\(cluster)' is in use by another conntest run (pid \(busy.holder.map(String.init) ?? "?")); "
+                + "wait for it to finish, or pass --cluster NAME to run on a cluster of its own")
+        } catch {
+            throw ConnTestError("\(error)")
+        }
+        defer { runLock.release() }
 
         let cleanup = RunCleanup()
         let signals = SignalTrap(cleanup: cleanup)

@@ -145,6 +145,30 @@ final class ConnTestRunTests: XCTestCase {
         try assertNothingLeftBehind(fixture, nodes: 1)
     }
 
+    /// Two runs on one cluster would delete each other's pods: the second is refused at once, with
+    /// the first one's pid, and the first is unaffected.
+    func testSecondRunOnTheSameClusterIsRefused() throws {
+        let fixture = try ClusterFixture(nodes: 1)
+        defer { fixture.down() }
+        let first = try BackgroundCommand(["\(fixture.binDir)/conntest", "run", "--cluster", fixture.name, "--time-scale", "1",
+                                           "--timeout", "30s"], environment: ["NETHEALTH_STATE_DIR": fixture.stateDir])
+        defer { first.terminate() }
+        XCTAssertTrue(first.waitForStderr(containing: "ready", seconds: 30), first.stderr)
+        let pods = Netns.list().filter { $0.hasPrefix(fixture.layout.podNamespacePrefix) }
+        XCTAssertFalse(pods.isEmpty)
+
+        let second = try conntest(fixture, ["--timeout", "30s"])
+        XCTAssertEqual(second.status, 2, second.stderr)
+        XCTAssertTrue(second.stderr.contains("is in use by another conntest run (pid \(first.process.processIdentifier))"), second.stderr)
+        XCTAssertEqual(Netns.list().filter { $0.hasPrefix(fixture.layout.podNamespacePrefix) }, pods, "the first run's pods are untouched")
+
+        first.signal(SIGTERM)
+        first.process.waitUntilExit()
+        try assertNothingLeftBehind(fixture, nodes: 1)
+        let third = try conntest(fixture, ["-t", "name=pod-to-a", "--timeout", "30s"])
+        XCTAssertNotEqual(third.status, 2, "the lock is free again once the first run ended: \(third.stderr)")
+    }
+
     /// A node cut off from the others (every packet on its uplink dropped, `agent cluster fault
     /// --drop all`) fails exactly the cross-node checks: the intra-node ones still pass, because
     /// their pods, their Service rules and their DNS replica are all on that node.
