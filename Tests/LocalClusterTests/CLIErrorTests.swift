@@ -4,10 +4,7 @@ import XCTest
 
 /// What a user sees when they get something wrong: one clear error, a non-zero exit.
 final class CLIErrorTests: XCTestCase {
-    var binDir: String {
-        ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
-            .split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }
-    }
+    var binDir: String { ClusterNaming.binDir }
 
     func testUnreachableSocketGetsUpstreamErrorAndAHint() throws {
         let r = try Command.run(["\(binDir)/cilium-health", "status", "-H", "unix:///nonexistent/health.sock"])

@@ -11,10 +11,10 @@ final class ClusterFixture {
     let binDir: String
 
     init(nodes: Int, ipv6: Bool = false, probeRatio: Double = 0, extraUpArguments: [String] = []) throws {
-        name = "t" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        stateDir = NSTemporaryDirectory() + "nethealth-test-\(name)"
-        binDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
-            .split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }
+        let scratch = ClusterNaming.Scratch()
+        name = scratch.name
+        stateDir = scratch.stateDir
+        binDir = ClusterNaming.binDir
         let r = try agent(["cluster", "up", "--name", name, "--nodes", "\(nodes)", "--probe-ratio", "\(probeRatio)"]
                           + (ipv6 ? ["--ipv6"] : []) + extraUpArguments, timeout: 60)
         guard r.status == 0 else {

@@ -313,13 +313,9 @@ final class ConnTestRunClusterIPRuleTests: XCTestCase {
 /// A run that brings its own cluster up must take it down again, also when it is interrupted.
 final class ConnTestRunSignalTests: XCTestCase {
     func testSIGTERMDuringRunRemovesWorkloadAndItsCluster() throws {
-        let name = "s" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let stateDir = NSTemporaryDirectory() + "nethealth-test-\(name)"
-        defer { try? FileManager.default.removeItem(atPath: stateDir) }
-        let binDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
-            .split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }
-        let layout = StateLayout(cluster: name, root: stateDir)
-        defer { _ = try? LocalCluster(name: name, stateRoot: stateDir).down() }  // only if the test fails
+        let scratch = ClusterNaming.Scratch(prefix: "s")
+        defer { scratch.remove() }  // the run itself must have removed everything; this is for a failing test
+        let (name, stateDir, binDir, layout) = (scratch.name, scratch.stateDir, ClusterNaming.binDir, scratch.layout)
 
         // Real-time periods: the checks are still waiting when the signal arrives.
         let run = try BackgroundCommand([binDir + "/conntest", "run", "--cluster", name, "--nodes", "2", "--time-scale", "1",

@@ -123,13 +123,9 @@ final class ExternalHostTests: XCTestCase {
     /// exits 2 with one line naming the flag and the value, before anything is created. The
     /// generator still takes any address.
     func testRunRefusesExternalIPsOutsideTheSimulatedRange() throws {
-        let name = "t" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let stateDir = NSTemporaryDirectory() + "nethealth-test-\(name)"
-        defer { try? FileManager.default.removeItem(atPath: stateDir) }
-        let binDir = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
-            .split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }
-        let layout = StateLayout(cluster: name, root: stateDir)
-        defer { _ = try? LocalCluster(name: name, stateRoot: stateDir).down() }  // only if the test fails
+        let scratch = ClusterNaming.Scratch()
+        defer { scratch.remove() }  // nothing should come up; this is for a failing test
+        let (name, stateDir, binDir, layout) = (scratch.name, scratch.stateDir, ClusterNaming.binDir, scratch.layout)
 
         for ip in ["1.1.1.1", "fd00::1", "198.19.1.50", "198.18.130.1", "198.18.0.250", "10.0.0.1"] {
             let r = try Command.run(["env", "NETHEALTH_STATE_DIR=\(stateDir)", "\(binDir)/conntest", "run", "--cluster", name,
