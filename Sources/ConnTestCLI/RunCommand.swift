@@ -28,6 +28,10 @@ struct Run: AsyncParsableCommand {
             --external-fqdn (default www.google.com) with that address. Without --external-ip they are skipped; \
             other addresses are refused, so probe traffic never leaves the machine.
 
+            -t filters select checks as upstream's cue does; the run then adds, from the unfiltered suite, \
+            the echo servers and Services the selected checks probe (a deny check must not pass because \
+            its target does not exist).
+
             Exit codes: 0 all ran checks passed, 1 a check failed, 2 usage or setup error, 3 inconclusive \
             (--exit-zero-on-failure turns 1 and 3 into 0).
             """)
@@ -75,7 +79,9 @@ struct Run: AsyncParsableCommand {
         guard (1...ClusterSpec.maxNodes).contains(nodes) else {
             throw ConnTestError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
         }
-        let resources = try selection.selectedResources().resources
+        let completed = try ProbeTargetCompletion.complete(selection.selectedResources().resources,
+                                                           from: selection.suiteResources())
+        let resources = completed.resources
         if let ip = selection.externalIP { try ExternalHostAddress.validate(ip) }
         let workload = try RunWorkload(resources: resources)
         let local: LocalCluster
@@ -92,6 +98,9 @@ struct Run: AsyncParsableCommand {
         }
         defer { runLock.release() }
 
+        if !completed.added.isEmpty {
+            progress("adding what the selected checks probe: \(completed.added.joined(separator: ", "))")
+        }
         let cleanup = RunCleanup()
         let signals = SignalTrap(cleanup: cleanup)
         defer { withExtendedLifetime(signals) {} }

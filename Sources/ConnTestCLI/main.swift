@@ -69,6 +69,13 @@ struct SelectionOptions: ParsableArguments {
         let selection = try TagSelection.parse(tags)
         return (selection.filter(ConnectivitySuite.resources(options)), nil)
     }
+
+    /// What the selection was taken from: the variant, or the whole suite before tag filters.
+    func suiteResources() throws -> [Resource] {
+        let options = generatorOptions
+        if let variant { return try Variant.named(variant).resources(options) }
+        return ConnectivitySuite.resources(options)
+    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

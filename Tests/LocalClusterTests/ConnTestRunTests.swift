@@ -169,6 +169,23 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertNotEqual(third.status, 2, "the lock is free again once the first run ended: \(third.stderr)")
     }
 
+    /// `-t name=pod-to-a-denied-cnp` selects the check and its CNP but not echo-a: the run adds echo-a
+    /// and its Service, so the deny passes because policy dropped the packets, not because the name
+    /// did not resolve.
+    func testFilteredRunDeploysTheServerTheCheckProbes() throws {
+        let fixture = try ClusterFixture(nodes: 1)
+        defer { fixture.down() }
+        let r = try conntest(fixture, ["-o", "json", "-t", "name=pod-to-a-denied-cnp", "--timeout", "60s"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("adding what the selected checks probe: Deployment echo-a, Service echo-a"), r.stderr)
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        XCTAssertEqual(report.checks.map(\.name), ["pod-to-a-denied-cnp"], "only the selected check is reported")
+        let denied = try XCTUnwrap(report.checks.first)
+        XCTAssertEqual(denied.result, "pass")
+        XCTAssertGreaterThan(denied.drops ?? 0, 0, "denied by the datapath: \(r.stderr)")
+        try assertNothingLeftBehind(fixture, nodes: 1)
+    }
+
     /// A node cut off from the others (every packet on its uplink dropped, `agent cluster fault
     /// --drop all`) fails exactly the cross-node checks: the intra-node ones still pass, because
     /// their pods, their Service rules and their DNS replica are all on that node.
