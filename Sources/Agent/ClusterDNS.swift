@@ -34,14 +34,15 @@ public struct ClusterDNS: Sendable {
 
     /// Creates the replica's pod on `node` with `ipv4` and starts dnsmasq in it; returns its pid
     /// without waiting (see `waitUntilListening`), so replicas on many nodes start together.
-    public func start(pod: String, on node: ClusterSpec.NodeSpec, ipv4: String) throws -> pid_t {
-        let ns = try PodNetwork(layout: layout, node: node).create(pod: pod, ipv4: ipv4)
+    public func start(pod: String, on node: ClusterSpec.NodeSpec, ipv4: String, ipv6: String? = nil) throws -> pid_t {
+        let ns = try PodNetwork(layout: layout, node: node).create(pod: pod, ipv4: ipv4, ipv6: ipv6)
         let dnsmasq = try Command.resolve("dnsmasq")
+        let listen = ([ipv4] + (ipv6.map { [$0] } ?? [])).map { "--listen-address=\($0)" }
         return try DetachedProcess.spawn(
             ["nsenter", "--net=/run/netns/\(ns)", dnsmasq, "--keep-in-foreground", "--conf-file=/dev/null",
-             "--no-resolv", "--no-hosts", "--addn-hosts=\(hostsPath)", "--local=/\(Self.clusterDomain)/",
-             "--listen-address=\(ipv4)", "--bind-interfaces", "--user=root", "--pid-file=\(pidfile(pod: pod))",
-             "--log-facility=-", "--cache-size=0"],
+             "--no-resolv", "--no-hosts", "--addn-hosts=\(hostsPath)", "--local=/\(Self.clusterDomain)/"]
+                + listen + ["--bind-interfaces", "--user=root", "--pid-file=\(pidfile(pod: pod))",
+                            "--log-facility=-", "--cache-size=0"],
             logPath: logPath(pod: pod))
     }
 

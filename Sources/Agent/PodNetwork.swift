@@ -24,13 +24,21 @@ public struct PodNetwork: Sendable {
         return "lxc" + String(format: "%08x", hash)
     }
 
-    /// Creates namespace, veth, addresses and routes; returns the pod's namespace name.
+    /// Creates namespace, veth, addresses and routes; returns the pod's namespace name. `ipv6`
+    /// (dual-stack clusters) is wired the same way through the node's IPv6 router address.
     @discardableResult
-    public func create(pod: String, ipv4: String) throws -> String {
+    public func create(pod: String, ipv4: String, ipv6: String? = nil) throws -> String {
         let ns = layout.podNamespace(pod)
         let nodeNS = layout.nodeNamespace(node.name)
         let lxc = Self.hostInterface(pod: pod)
         try Netns.add(ns)
+        if ipv6 != nil {
+            // No duplicate address detection on either end of the veth: while the link-local
+            // addresses are tentative (~1 s), neighbour discovery between pod and node fails and the
+            // first DNS queries and connections over IPv6 are lost.
+            try Netns.sysctl(ns, ["net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0"])
+            try Netns.sysctl(nodeNS, ["net.ipv6.conf.default.accept_dad=0"])
+        }
         try Netns.ip(ns, "link", "set", "lo", "up")
         try Command.check(["ip", "-n", nodeNS, "link", "add", lxc, "type", "veth", "peer", "name", "eth0", "netns", ns])
         // The router IP on the host side too: the node answers the pod's ARP for its gateway even
@@ -42,6 +50,14 @@ public struct PodNetwork: Sendable {
         try Netns.ip(ns, "link", "set", "eth0", "up")
         try Netns.ip(ns, "route", "add", "\(node.routerIPv4)/32", "dev", "eth0")
         try Netns.ip(ns, "route", "add", "default", "via", node.routerIPv4, "dev", "eth0")
+        if let ipv6, let router6 = node.routerIPv6 {
+            // nodad: a fresh namespace's first connection must not race duplicate address detection.
+            try Netns.ip(nodeNS, "-6", "addr", "add", "\(router6)/128", "dev", lxc, "nodad")
+            try Netns.ip(nodeNS, "-6", "route", "replace", "\(ipv6)/128", "dev", lxc)
+            try Netns.ip(ns, "-6", "addr", "add", "\(ipv6)/128", "dev", "eth0", "nodad")
+            try Netns.ip(ns, "-6", "route", "add", "\(router6)/128", "dev", "eth0")
+            try Netns.ip(ns, "-6", "route", "add", "default", "via", router6, "dev", "eth0")
+        }
         return ns
     }
 

@@ -7,6 +7,8 @@ public struct ServiceProxy: Sendable {
     public static let table = "nethealth_svc"
     /// Virtual service addresses; nothing answers on them without this node's table.
     public static let serviceCIDR = "198.18.128.0/20"
+    /// IPv6 ClusterIPs (runs with `--ip-family ipv6`), outside the nodes' fd00:198::/64.
+    public static let serviceCIDRv6 = "fd00:198:128::/112"
     /// Marks connections that must be masqueraded (NodePort to another node's backend).
     static let masqueradeMark = "0x4e480001"
 
@@ -28,10 +30,14 @@ public struct ServiceProxy: Sendable {
             self.masquerade = masquerade
         }
 
+        public var isIPv6: Bool { daddr.contains(":") }
+
         var nft: String {
             let l4 = proto.lowercased() == "udp" ? "udp" : "tcp"
             let mark = masquerade ? "meta mark set \(ServiceProxy.masqueradeMark) " : ""
-            return "ip daddr \(daddr) \(l4) dport \(port) \(mark)dnat to \(backend):\(backendPort)"
+            return isIPv6
+                ? "ip6 daddr \(daddr) \(l4) dport \(port) \(mark)dnat to [\(backend)]:\(backendPort)"
+                : "ip daddr \(daddr) \(l4) dport \(port) \(mark)dnat to \(backend):\(backendPort)"
         }
     }
 
@@ -43,18 +49,23 @@ public struct ServiceProxy: Sendable {
         self.node = node
     }
 
-    /// The whole table, replaced atomically (`nft -f` applies a file as one transaction). Numeric
-    /// priorities (dstnat = -100, srcnat = 100): Debian 12's nft rejects `dstnat` on the output hook.
+    /// The whole table (an `ip6` twin of the same name when there are IPv6 rules), replaced
+    /// atomically (`nft -f` applies a file as one transaction). Numeric priorities (dstnat = -100,
+    /// srcnat = 100): Debian 12's nft rejects `dstnat` on the output hook.
     public static func ruleset(_ rules: [Rule]) -> String {
-        let body = rules.map { "    \($0.nft)\n" }.joined()
         func chain(_ name: String, _ type: String, _ hook: String, _ priority: String, _ text: String) -> String {
             "  chain \(name) {\n    type \(type) hook \(hook) priority \(priority); policy accept;\n\(text)  }\n"
         }
-        return "table ip \(table) {\n"
-            + chain("prerouting", "nat", "prerouting", "-100", body)
-            + chain("output", "nat", "output", "-100", body)
-            + chain("postrouting", "nat", "postrouting", "100", "    meta mark \(masqueradeMark) masquerade\n")
-            + "}\n"
+        func familyTable(_ family: String, _ rules: [Rule]) -> String {
+            let body = rules.map { "    \($0.nft)\n" }.joined()
+            return "table \(family) \(table) {\n"
+                + chain("prerouting", "nat", "prerouting", "-100", body)
+                + chain("output", "nat", "output", "-100", body)
+                + chain("postrouting", "nat", "postrouting", "100", "    meta mark \(masqueradeMark) masquerade\n")
+                + "}\n"
+        }
+        let v6 = rules.filter(\.isIPv6)
+        return familyTable("ip", rules.filter { !$0.isIPv6 }) + (v6.isEmpty ? "" : familyTable("ip6", v6))
     }
 
     var namespace: String { layout.nodeNamespace(node.name) }
@@ -68,11 +79,15 @@ public struct ServiceProxy: Sendable {
         // hostNetwork clients need a route to connect() at all; the output chain then rewrites the
         // destination. On-link via eth0: without the table, traffic to a ClusterIP fails (no ARP answer).
         try Netns.ip(namespace, "route", "replace", Self.serviceCIDR, "dev", "eth0")
+        if rules.contains(where: \.isIPv6) {
+            try Netns.ip(namespace, "-6", "route", "replace", Self.serviceCIDRv6, "dev", "eth0")
+        }
     }
 
     /// Idempotent; safe on a node that never had the table.
     public static func remove(namespace ns: String) {
-        _ = try? Netns.exec(ns, ["nft", "delete", "table", "ip", table])
+        for family in ["ip", "ip6"] { _ = try? Netns.exec(ns, ["nft", "delete", "table", family, table]) }
         _ = try? Command.run(["ip", "-n", ns, "route", "del", serviceCIDR])
+        _ = try? Command.run(["ip", "-n", ns, "-6", "route", "del", serviceCIDRv6])
     }
 }

@@ -8,6 +8,8 @@ enum RunOutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
+extension RunIPFamily: ExpressibleByArgument {}
+
 /// `conntest run`: the workload on a local cluster, reported as cilium-cli would.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,6 +45,10 @@ struct Run: AsyncParsableCommand {
 
     @Option(help: "Nodes when the cluster has to be brought up.")
     var nodes = 3
+
+    @Option(name: .customLong("ip-family"),
+            help: ArgumentHelp("Family of every Service, ClusterIP, NodePort and DNS answer: ipv4 or ipv6 (IPv6 needs a dual-stack cluster, `agent cluster up --ipv6`; a cluster the run brings up gets it).", valueName: "family"))
+    var ipFamily: RunIPFamily = .ipv4
 
     @Option(name: .shortAndLong, help: "Report format on stdout.")
     var output: RunOutputFormat = .text
@@ -122,7 +128,7 @@ struct Run: AsyncParsableCommand {
         if (try? local.loadSpec()) == nil {
             progress("bringing up cluster '\(local.name)' with \(nodes) nodes")
             if !keepCluster { cleanup.removeClusterOnExit(name: local.name, stateRoot: local.layout.root) }
-            _ = try await local.up(nodes: nodes, ipv6: false, probeRatio: 0.5) { progress($0) }
+            _ = try await local.up(nodes: nodes, ipv6: ipFamily == .ipv6, probeRatio: 0.5) { progress($0) }
         }
         let spec = try local.loadSpec()
         // Policy checks run only when the datapath loaded; otherwise they are skipped, never passed.
@@ -145,7 +151,7 @@ struct Run: AsyncParsableCommand {
                                capabilities: LocalCapabilities(externalHost: external != nil,
                                                                policyEnforcement: enforcement != nil))
         let deployment = try LocalDeployment(layout: local.layout, cluster: spec, plan: plan,
-                                             extraDNSRecords: external?.dnsRecords ?? [])
+                                             extraDNSRecords: external?.dnsRecords ?? [], family: ipFamily)
         cleanup.track(deployment)
         try deployment.deploy { progress($0) }
         if let external {

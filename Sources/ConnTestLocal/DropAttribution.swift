@@ -20,7 +20,10 @@ struct DropAttribution: Sendable {
     private var services: [String: String] = [:]
 
     init(plan: EnforcementPlan) {
-        for ep in plan.endpoints { pods[ep.ipv4] = ep.pod }
+        for ep in plan.endpoints {
+            pods[ep.ipv4] = ep.pod
+            if let v6 = ep.ipv6 { pods[v6] = ep.pod }
+        }
         for (name, ip) in plan.clusterIPs { services[ip] = name }
     }
 

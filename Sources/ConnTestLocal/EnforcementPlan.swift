@@ -19,6 +19,7 @@ public struct EnforcementPlan: Sendable, Equatable {
         public var node: String
         public var hostInterface: String
         public var ipv4: String
+        public var ipv6: String?
         public var egressEnforced: Bool
         public var ingressEnforced: Bool
         public var rules: [PolicyRuleSpec]
@@ -36,10 +37,11 @@ public struct EnforcementPlan: Sendable, Equatable {
         let namespace = ServicePlan.namespace
         var pods = plan.workload.all.compactMap { d -> PolicyPod? in
             guard let a = addresses.pods[d.name] else { return nil }
-            return PolicyPod(deployment: d, namespace: namespace, ipv4: a.ipv4)
+            return PolicyPod(deployment: d, namespace: namespace, ipv4: a.ipv4, ipv6: a.ipv6)
         }
         for replica in addresses.dnsPods {
-            pods.append(PolicyPod(name: replica.name, namespace: Self.dnsNamespace, labels: Self.dnsLabels, ipv4: replica.ipv4))
+            pods.append(PolicyPod(name: replica.name, namespace: Self.dnsNamespace, labels: Self.dnsLabels,
+                                  ipv4: replica.ipv4, ipv6: replica.ipv6))
         }
         // Manifests without metadata.namespace land in the run's namespace (ServicePlan.namespace).
         let compiled = try PolicyCompiler.compile(resources: resources, pods: pods, defaultNamespace: namespace)
@@ -53,17 +55,17 @@ public struct EnforcementPlan: Sendable, Equatable {
             }
         }
 
-        var located: [(pod: String, node: String, ipv4: String)] = plan.workload.all.compactMap { d in
+        var located: [(pod: String, node: String, ipv4: String, ipv6: String?)] = plan.workload.all.compactMap { d in
             guard let a = addresses.pods[d.name], !a.hostNetwork else { return nil }
-            return (d.name, a.node, a.ipv4)
+            return (d.name, a.node, a.ipv4, a.ipv6)
         }
-        located += addresses.dnsPods.map { ($0.name, $0.node, $0.ipv4) }
+        located += addresses.dnsPods.map { ($0.name, $0.node, $0.ipv4, $0.ipv6) }
         located.sort { $0.pod < $1.pod }
         endpoints = located.enumerated().map { i, p in
             let ns = ClusterDNS.isReplica(pod: p.pod) ? Self.dnsNamespace : namespace
             let policy = compiled.pod(p.pod, namespace: ns)
             return Endpoint(pod: p.pod, id: UInt32(i + 1), node: p.node, hostInterface: PodNetwork.hostInterface(pod: p.pod),
-                            ipv4: p.ipv4, egressEnforced: policy?.egressEnforced ?? false,
+                            ipv4: p.ipv4, ipv6: p.ipv6, egressEnforced: policy?.egressEnforced ?? false,
                             ingressEnforced: policy?.ingressEnforced ?? false,
                             rules: Self.withServicePaths(policy?.rules ?? [], paths: paths))
         }
@@ -75,12 +77,12 @@ public struct EnforcementPlan: Sendable, Equatable {
     static func withServicePaths(_ rules: [PolicyRuleSpec], paths: [ServiceProxy.Rule]) -> [PolicyRuleSpec] {
         var out = Set(rules)
         for rule in rules where rule.direction == .egress {
-            for path in paths where rule.cidr == "\(path.backend)/32" {
+            for path in paths where rule.cidr == "\(path.backend)/\(path.isIPv6 ? 128 : 32)" {
                 let proto: PolicyL4Protocol = path.proto.uppercased() == "UDP" ? .udp : .tcp
                 guard rule.proto == .any || rule.proto == proto,
                       rule.port == 0 || Int(rule.port) == path.backendPort,
                       let port = UInt16(exactly: path.port) else { continue }
-                out.insert(PolicyRuleSpec(direction: .egress, cidr: "\(path.daddr)/32", proto: proto, port: port))
+                out.insert(PolicyRuleSpec(direction: .egress, cidr: "\(path.daddr)/\(path.isIPv6 ? 128 : 32)", proto: proto, port: port))
             }
         }
         return out.sorted()

@@ -110,7 +110,7 @@ public final class ExternalHost: @unchecked Sendable {
         try Netns.add(namespace)
         try Netns.ip(namespace, "link", "set", "lo", "up")
         try ClusterNetwork.plugIntoBridge(namespace, port: Self.bridgePort, layout: layout)
-        try Netns.sysctl(namespace, ["net.ipv6.conf.all.disable_ipv6=1"])  // the local run is IPv4-only
+        try Netns.sysctl(namespace, ["net.ipv6.conf.all.disable_ipv6=1"])  // the simulated host is IPv4-only
         try Netns.ip(namespace, "addr", "add", "\(Self.linkAddress)/\(ClusterSpec.nodeIPv4Prefix)", "dev", "eth0")
         try Netns.ip(namespace, "link", "set", "eth0", "up")
         try Netns.ip(namespace, "addr", "add", "\(ip)/32", "dev", "lo")

@@ -13,6 +13,8 @@ public final class LocalDeployment: @unchecked Sendable {
     public let services: ServicePlan
     /// Names outside the cluster the DNS must answer too (the simulated external host's FQDN).
     public let extraDNSRecords: [(name: String, addresses: [String])]
+    /// What Services and DNS hand out; `.ipv6` needs a dual-stack cluster.
+    public let family: RunIPFamily
 
     private let lock = NSLock()
     private var tornDown = false
@@ -20,13 +22,17 @@ public final class LocalDeployment: @unchecked Sendable {
     private var processes: [String: pid_t] = [:]
 
     public init(layout: StateLayout, cluster: ClusterSpec, plan: RunPlan,
-                extraDNSRecords: [(name: String, addresses: [String])] = []) throws {
+                extraDNSRecords: [(name: String, addresses: [String])] = [], family: RunIPFamily = .ipv4) throws {
+        guard family == .ipv4 || cluster.ipv6 else {
+            throw AgentError("cluster '\(cluster.name)' has no IPv6: bring it up with `agent cluster up --ipv6` for an IPv6 run")
+        }
         self.layout = layout
         self.cluster = cluster
         self.plan = plan
         self.extraDNSRecords = extraDNSRecords
+        self.family = family
         addresses = try PodAddressPlan(plan: plan, cluster: cluster)
-        services = ServicePlan(workload: plan.workload, addresses: addresses, cluster: cluster)
+        services = ServicePlan(workload: plan.workload, addresses: addresses, cluster: cluster, family: family)
     }
 
     /// Builds everything; on error the caller still owns `teardown()`.
@@ -40,7 +46,7 @@ public final class LocalDeployment: @unchecked Sendable {
         for replica in addresses.dnsPods {
             guard let node = cluster.node(named: replica.node) else { continue }
             try step {
-                let pid = try dns.start(pod: replica.name, on: node, ipv4: replica.ipv4)
+                let pid = try dns.start(pod: replica.name, on: node, ipv4: replica.ipv4, ipv6: replica.ipv6)
                 processes["\(replica.name)/dnsmasq"] = pid
                 started.append((replica, pid))
             }
@@ -49,7 +55,9 @@ public final class LocalDeployment: @unchecked Sendable {
             try step { try dns.waitUntilListening(pod: replica.name, ipv4: replica.ipv4, pid: pid) }
         }
         func resolv(_ node: String) throws -> String {
-            guard let ip = addresses.dnsIP(onNode: node) else { throw AgentError("node \(node) has no DNS replica") }
+            guard let ip = addresses.dnsIP(onNode: node, family: family) else {
+                throw AgentError("node \(node) has no \(family.rawValue) DNS replica")
+            }
             return ResolvConf.clusterFirst(nameserver: ip, namespace: ServicePlan.namespace)
         }
         progress("creating \(addresses.pods.values.filter { !$0.hostNetwork }.count) pods")
@@ -63,7 +71,7 @@ public final class LocalDeployment: @unchecked Sendable {
                         try ResolvConf.write(try resolv(node.name), namespace: layout.nodeNamespace(node.name))
                     }
                 } else {
-                    let ns = try PodNetwork(layout: layout, node: node).create(pod: d.name, ipv4: address.ipv4)
+                    let ns = try PodNetwork(layout: layout, node: node).create(pod: d.name, ipv4: address.ipv4, ipv6: address.ipv6)
                     try ResolvConf.write(try resolv(node.name), namespace: ns)
                 }
             }

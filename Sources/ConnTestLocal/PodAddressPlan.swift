@@ -1,14 +1,18 @@
 import Agent
 import ConnTest
 
-/// Where each scheduled pod is reachable: hostNetwork pods share their node's IP, other pods get
+/// Where each scheduled pod is reachable: hostNetwork pods share their node's IPs, other pods get
 /// `<node pod range>.10+k` in workload order (.1 is the router, .2 the health endpoint, .3 the
-/// node's DNS pod).
+/// node's DNS pod), and on a dual-stack cluster also `<node IPv6 pod range>::(10+k)` (the same
+/// digits, read as hex).
 public struct PodAddressPlan: Sendable, Equatable {
     public struct Address: Sendable, Equatable {
         public var node: String
         public var ipv4: String
+        public var ipv6: String?
         public var hostNetwork: Bool
+
+        public func ip(_ family: RunIPFamily) -> String? { family == .ipv4 ? ipv4 : ipv6 }
     }
 
     public static let dnsHostOctet = 3
@@ -20,6 +24,9 @@ public struct PodAddressPlan: Sendable, Equatable {
         public var name: String
         public var node: String
         public var ipv4: String
+        public var ipv6: String?
+
+        public func ip(_ family: RunIPFamily) -> String? { family == .ipv4 ? ipv4 : ipv6 }
     }
 
     public var pods: [String: Address]
@@ -29,7 +36,8 @@ public struct PodAddressPlan: Sendable, Equatable {
     public init(plan: RunPlan, cluster: ClusterSpec) throws {
         guard !cluster.nodes.isEmpty else { throw AgentError("cluster has no nodes") }
         dnsPods = cluster.nodes.map { node in
-            DNSPod(name: ClusterDNS.podName(node: node.name), node: node.name, ipv4: Self.prefix(node) + "\(Self.dnsHostOctet)")
+            DNSPod(name: ClusterDNS.podName(node: node.name), node: node.name, ipv4: Self.prefix(node) + "\(Self.dnsHostOctet)",
+                   ipv6: Self.prefix6(node).map { $0 + "\(Self.dnsHostOctet)" })
         }
         var next: [String: Int] = [:]
         var pods: [String: Address] = [:]
@@ -39,20 +47,27 @@ public struct PodAddressPlan: Sendable, Equatable {
                 throw AgentError("\(d.name) is scheduled on \(nodeName), which cluster '\(cluster.name)' does not have")
             }
             if d.hostNetwork {
-                pods[d.name] = Address(node: nodeName, ipv4: node.ipv4, hostNetwork: true)
+                pods[d.name] = Address(node: nodeName, ipv4: node.ipv4, ipv6: node.ipv6, hostNetwork: true)
                 continue
             }
             let octet = next[nodeName, default: Self.firstPodOctet]
             guard octet < 255 else { throw AgentError("node \(nodeName): pod range exhausted") }
             next[nodeName] = octet + 1
-            pods[d.name] = Address(node: nodeName, ipv4: Self.prefix(node) + "\(octet)", hostNetwork: false)
+            pods[d.name] = Address(node: nodeName, ipv4: Self.prefix(node) + "\(octet)",
+                                   ipv6: Self.prefix6(node).map { $0 + "\(octet)" }, hostNetwork: false)
         }
         self.pods = pods
     }
 
     /// The DNS replica pods on `node` use.
-    public func dnsIP(onNode node: String) -> String? {
-        dnsPods.first { $0.node == node }?.ipv4
+    public func dnsIP(onNode node: String, family: RunIPFamily = .ipv4) -> String? {
+        dnsPods.first { $0.node == node }?.ip(family)
+    }
+
+    /// `fd00:199:0:i::` from the IPv6 pod range (a /64), or nil on an IPv4-only cluster.
+    static func prefix6(_ node: ClusterSpec.NodeSpec) -> String? {
+        guard let cidr = node.podCIDRv6, let slash = cidr.firstIndex(of: "/") else { return nil }
+        return String(cidr[..<slash])
     }
 
     /// `198.19.i.` from the router address (the pod range is a /24).

@@ -5,8 +5,10 @@ import ConnTest
 /// landed. One endpoint per Service: the suite runs one replica of every server.
 public struct ServicePlan: Sendable, Equatable {
     public static let namespace = "default"
-    /// ClusterIPs are `198.18.128.(10+k)` in Service order, inside ServiceProxy.serviceCIDR.
+    /// ClusterIPs are `198.18.128.(10+k)` (or `fd00:198:128::(10+k)`) in Service order, inside
+    /// ServiceProxy.serviceCIDR (serviceCIDRv6).
     static let clusterIPPrefix = "198.18.128."
+    static let clusterIPv6Prefix = "fd00:198:128::"
 
     public var clusterIPs: [String: String]
     public var rules: [String: [ServiceProxy.Rule]]
@@ -17,16 +19,19 @@ public struct ServicePlan: Sendable, Equatable {
             && a.dnsRecords.map(\.name) == b.dnsRecords.map(\.name) && a.dnsRecords.map(\.addresses) == b.dnsRecords.map(\.addresses)
     }
 
-    public init(workload: RunWorkload, addresses: PodAddressPlan, cluster: ClusterSpec) {
+    /// Every Service is single-stack in `family` (its ClusterIP, endpoints, NodePorts and DNS records).
+    public init(workload: RunWorkload, addresses: PodAddressPlan, cluster: ClusterSpec, family: RunIPFamily = .ipv4) {
+        func nodeIP(_ node: ClusterSpec.NodeSpec) -> String? { family == .ipv4 ? node.ipv4 : node.ipv6 }
         var clusterIPs: [String: String] = [:]
         var rules: [String: [ServiceProxy.Rule]] = [:]
         var records: [(name: String, addresses: [String])] = []
         var nextIP = 10
         for service in workload.services {
             let backends = workload.all.filter { $0.podLabels["name"] == service.selector }.compactMap { addresses.pods[$0.name] }
-            var recordAddresses = backends.map(\.ipv4)
+                .compactMap { a in a.ip(family).map { (node: a.node, ip: $0) } }
+            var recordAddresses = backends.map(\.ip)
             if service.kind != .headless {
-                let ip = Self.clusterIPPrefix + "\(nextIP)"
+                let ip = (family == .ipv4 ? Self.clusterIPPrefix : Self.clusterIPv6Prefix) + "\(nextIP)"
                 nextIP += 1
                 clusterIPs[service.name] = ip
                 recordAddresses = [ip]
@@ -34,10 +39,10 @@ public struct ServicePlan: Sendable, Equatable {
                     for port in service.ports {
                         for node in cluster.nodes {
                             rules[node.name, default: []].append(.init(daddr: ip, port: port.port, proto: port.proto,
-                                                                       backend: backend.ipv4, backendPort: port.targetPort))
-                            guard service.kind == .nodePort, let nodePort = port.nodePort else { continue }
+                                                                       backend: backend.ip, backendPort: port.targetPort))
+                            guard service.kind == .nodePort, let nodePort = port.nodePort, let nodeAddress = nodeIP(node) else { continue }
                             rules[node.name, default: []].append(.init(
-                                daddr: node.ipv4, port: nodePort, proto: port.proto, backend: backend.ipv4,
+                                daddr: nodeAddress, port: nodePort, proto: port.proto, backend: backend.ip,
                                 backendPort: port.targetPort, masquerade: backend.node != node.name))
                         }
                     }
@@ -49,13 +54,13 @@ public struct ServicePlan: Sendable, Equatable {
         }
         // hostPort (the CNI portmap plugin's job upstream): only the pod's own node IP.
         for d in workload.all {
-            guard !d.hostNetwork, let address = addresses.pods[d.name],
-                  let node = cluster.node(named: address.node) else { continue }
+            guard !d.hostNetwork, let address = addresses.pods[d.name], let podIP = address.ip(family),
+                  let node = cluster.node(named: address.node), let nodeAddress = nodeIP(node) else { continue }
             for container in d.containers {
                 for port in container.ports {
                     guard let hostPort = port.hostPort else { continue }
-                    rules[address.node, default: []].append(.init(daddr: node.ipv4, port: hostPort, proto: port.proto,
-                                                                  backend: address.ipv4, backendPort: port.containerPort))
+                    rules[address.node, default: []].append(.init(daddr: nodeAddress, port: hostPort, proto: port.proto,
+                                                                  backend: podIP, backendPort: port.containerPort))
                 }
             }
         }

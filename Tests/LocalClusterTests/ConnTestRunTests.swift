@@ -186,6 +186,35 @@ final class ConnTestRunTests: XCTestCase {
         try assertNothingLeftBehind(fixture, nodes: 1)
     }
 
+    /// `--ip-family ipv6` on a dual-stack cluster: every check that runs passes over IPv6, and the
+    /// datapath drops the denied check's IPv6 packets to echo-a's IPv6 ClusterIP.
+    func testIPv6RunPassesAndDropsIPv6() throws {
+        let fixture = try ClusterFixture(nodes: 3, ipv6: true)
+        defer { fixture.down() }
+        let r = try conntest(fixture, ["-o", "json", "--ip-family", "ipv6", "--monitor", "--timeout", "90s"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        let ran = report.checks.filter { $0.result != "skipped" }
+        XCTAssertEqual(ran.count, 9)
+        for check in ran { XCTAssertEqual(check.result, "pass", check.name) }
+        let denied = try XCTUnwrap(report.checks.first { $0.name == "pod-to-a-denied-cnp" })
+        XCTAssertGreaterThan(denied.drops ?? 0, 0, r.stderr)
+        let drops = r.stderr.split(separator: "\n").filter { $0.hasPrefix("xx drop (Policy denied)") }
+        XCTAssertFalse(drops.isEmpty)
+        XCTAssertTrue(drops.allSatisfy { $0.contains("-> [fd00:198:128::10]:8080 tcp (pod-to-a-denied-cnp -> echo-a)") },
+                      drops.joined(separator: "\n"))
+        try assertNothingLeftBehind(fixture, nodes: 3)
+    }
+
+    func testIPv6RunOnAnIPv4ClusterIsRefused() throws {
+        let fixture = try ClusterFixture(nodes: 1)
+        defer { fixture.down() }
+        let r = try conntest(fixture, ["--ip-family", "ipv6"])
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("has no IPv6: bring it up with `agent cluster up --ipv6`"), r.stderr)
+        try assertNothingLeftBehind(fixture, nodes: 1)
+    }
+
     /// A node cut off from the others (every packet on its uplink dropped, `agent cluster fault
     /// --drop all`) fails exactly the cross-node checks: the intra-node ones still pass, because
     /// their pods, their Service rules and their DNS replica are all on that node.

@@ -43,6 +43,58 @@ final class LocalRunPlanTests: XCTestCase {
         XCTAssertFalse(plan.workload.services.isEmpty)
     }
 
+    /// `--ip-family ipv6`: pods are dual-stack, but every Service, endpoint, NodePort, hostPort and DNS
+    /// record is IPv6, so nothing a probe resolves can be reached over IPv4.
+    func testIPv6FamilyPlansOnlyIPv6Services() throws {
+        let plan = try RunPlan(workload: try RunWorkload(resources: try Variant.hostport.resources()), nodeCount: 3)
+        let spec = ClusterSpec.plan(name: "x", nodeCount: 3, ipv6: true, probeRatio: 0)
+        let addresses = try PodAddressPlan(plan: plan, cluster: spec)
+        let services = ServicePlan(workload: plan.workload, addresses: addresses, cluster: spec, family: .ipv6)
+        let echoB = try XCTUnwrap(addresses.pods["echo-b"])
+        let echoBNode = try XCTUnwrap(spec.node(named: echoB.node))
+        XCTAssertEqual(echoB.ipv6?.hasPrefix("fd00:199:0:\(echoBNode.name.dropFirst(5))::"), true, echoB.ipv6 ?? "nil")
+        XCTAssertEqual(addresses.dnsPods.map { $0.ipv6 }, ["fd00:199:0:1::3", "fd00:199:0:2::3", "fd00:199:0:3::3"])
+        XCTAssertEqual(services.clusterIPs["echo-a"], "fd00:198:128::10")
+
+        let allRecords = services.dnsRecords.flatMap(\.addresses)
+        XCTAssertFalse(allRecords.isEmpty)
+        XCTAssertTrue(allRecords.allSatisfy { $0.contains(":") }, "no A records: \(allRecords)")
+        let records = Dictionary(services.dnsRecords.map { ($0.name, $0.addresses) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(records["echo-b-host-headless"], [echoBNode.ipv6 ?? ""], "hostNetwork backend: the node's IPv6")
+
+        for node in spec.nodes {
+            let rules = services.rules[node.name] ?? []
+            XCTAssertTrue(rules.allSatisfy(\.isIPv6), node.name)
+            let nodePort = try XCTUnwrap(rules.first { $0.port == 31414 }, node.name)
+            XCTAssertEqual(nodePort.daddr, node.ipv6)
+            XCTAssertEqual(nodePort.backend, echoB.ipv6)
+        }
+        let text = ServiceProxy.ruleset(services.rules[echoB.node] ?? [])
+        XCTAssertTrue(text.contains("table ip6 nethealth_svc {"), text)
+        XCTAssertTrue(text.contains("ip6 daddr fd00:198:128::10 tcp dport 8080 dnat to [\(addresses.pods["echo-a"]?.ipv6 ?? "")]:8080"), text)
+        XCTAssertTrue(text.contains("ip6 daddr \(echoBNode.ipv6 ?? "") tcp dport 40000 dnat to [\(echoB.ipv6 ?? "")]:8080"), text)
+
+        // The policy plan carries the IPv6 addresses, and a backend rule opens the IPv6 ClusterIP.
+        let resources = try Variant.default.resources()
+        let policyRun = try RunPlan(workload: try RunWorkload(resources: resources), nodeCount: 3,
+                                    capabilities: LocalCapabilities(policyEnforcement: true))
+        let policyAddresses = try PodAddressPlan(plan: policyRun, cluster: spec)
+        let policyServices = ServicePlan(workload: policyRun.workload, addresses: policyAddresses, cluster: spec, family: .ipv6)
+        let enforcement = try EnforcementPlan(resources: resources, plan: policyRun, addresses: policyAddresses, services: policyServices)
+        let allowed = try XCTUnwrap(enforcement.endpoint("pod-to-a-allowed-cnp"))
+        XCTAssertEqual(allowed.ipv6, policyAddresses.pods["pod-to-a-allowed-cnp"]?.ipv6)
+        XCTAssertTrue(allowed.rules.contains(PolicyRuleSpec(direction: .egress, cidr: "fd00:198:128::10/128", proto: .tcp, port: 8080)),
+                      "\(allowed.rules)")
+    }
+
+    func testIPv6RunNeedsADualStackCluster() throws {
+        let (plan, spec, _, _) = try plans(nodes: 2)
+        XCTAssertThrowsError(try LocalDeployment(layout: StateLayout(cluster: "x", root: "/nonexistent"), cluster: spec,
+                                                 plan: plan, family: .ipv6)) { error in
+            XCTAssertTrue("\(error)".contains("has no IPv6"), "\(error)")
+        }
+    }
+
     func testRulesetText() {
         let text = ServiceProxy.ruleset([.init(daddr: "198.18.0.11", port: 31414, backend: "198.19.2.10", backendPort: 8080, masquerade: true)])
         XCTAssertTrue(text.hasPrefix("table ip nethealth_svc {"))
