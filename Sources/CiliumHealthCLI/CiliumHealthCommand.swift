@@ -80,14 +80,50 @@ func failure(_ prefix: String, _ error: any Error) -> CLIFailure {
     return CLIFailure(message: text)
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+/// `-o`: upstream matches "json" and "yaml" exactly and `^jsonpath=` for a template.
+enum OutputFormat: ExpressibleByArgument {
     case json, yaml
+    case jsonpath(String)
+
+    init?(argument: String) {
+        switch argument {
+        case "json": self = .json
+        case "yaml": self = .yaml
+        case _ where argument.hasPrefix("jsonpath="): self = .jsonpath(String(argument.dropFirst("jsonpath=".count)))
+        default: return nil
+        }
+    }
+
+    static let help = ArgumentHelp(
+        "json, yaml or jsonpath='{TEMPLATE}'.",
+        discussion: """
+            TEMPLATE is a kubectl-style JSONPath template over the JSON keys, e.g. \
+            jsonpath='{.nodes[*].name}'. Missing keys print nothing; a newline ends the output.
+            """,
+        valueName: "format")
+}
+
+/// A JSONPath error is reported as upstream's: its own line on stderr, then exit 1 without an
+/// "Error:" line. We add where in the template parsing stopped.
+func reportJSONPathError(_ error: JSONPathTemplate.Error) -> ExitCode {
+    var text = "Couldn't parse jsonpath expression: '\(error.message)'\n"
+    if let offset = error.offset { text += "(at character \(offset + 1) of the template)\n" }
+    FileHandle.standardError.write(Data(text.utf8))
+    return ExitCode.failure
 }
 
 func render<T: Encodable>(_ value: T, as format: OutputFormat) throws -> String {
     switch format {
     case .json: return try GoJSON.commandOutput(value)
     case .yaml: return try GoYAML.commandOutput(value)
+    case let .jsonpath(template):
+        // Upstream sends an empty template down its plain JSON path.
+        guard !template.isEmpty else { return try GoJSON.commandOutput(value) }
+        do {
+            return try JSONPathTemplate(template).render(value) + "\n"
+        } catch let error as JSONPathTemplate.Error {
+            throw reportJSONPathError(error)
+        }
     }
 }
 
@@ -108,7 +144,7 @@ struct Status: AsyncParsableCommand {
     var verbose = false
     @Flag(name: .long, help: "Accepted for compatibility; the table is already succinct.")
     var succinct = false
-    @Option(name: [.short, .long], help: "json or yaml.")
+    @Option(name: [.short, .long], help: OutputFormat.help)
     var output: OutputFormat?
 
     func run() async throws {
@@ -134,7 +170,7 @@ struct Get: AsyncParsableCommand {
         abstract: "Display local cilium agent status.", aliases: ["inspect", "show"])
 
     @OptionGroup var global: GlobalOptions
-    @Option(name: [.short, .long], help: "json or yaml.")
+    @Option(name: [.short, .long], help: OutputFormat.help)
     var output: OutputFormat?
 
     func run() async throws {

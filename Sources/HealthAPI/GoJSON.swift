@@ -29,6 +29,13 @@ public enum GoJSON {
         return out
     }
 
+    /// Compact `json.Marshal` of an already captured tree (JSONPath prints containers this way).
+    static func marshal(tree: GoValue) throws -> String {
+        var out = ""
+        try write(tree, indent: "", pretty: false, to: &out)
+        return out
+    }
+
     private static func write(_ value: GoValue, indent: String, pretty: Bool, to out: inout String) throws {
         switch value {
         case .null: out += "null"
