@@ -6,22 +6,8 @@ import XCTest
 
 /// `conntest run` on real local clusters: real namespaces, DNS, nftables and HTTP traffic.
 final class ConnTestRunTests: XCTestCase {
-    private struct Report: Decodable {
-        struct Check: Decodable {
-            let name: String
-            let result: String
-            let reason: String?
-            let drops: Int?
-            let topology: String
-        }
-        let checks: [Check]
-        let exitCode: Int
-        func result(_ name: String) -> String? { checks.first { $0.name == name }?.result }
-    }
-
     private func conntest(_ fixture: ClusterFixture, _ args: [String], timeout: TimeInterval = 120) throws -> Command.Result {
-        try Command.run(["env", "NETHEALTH_STATE_DIR=\(fixture.stateDir)", "\(fixture.binDir)/conntest", "run",
-                         "--cluster", fixture.name] + args, timeout: timeout)
+        try fixture.conntestRun(args, timeout: timeout)
     }
 
     /// Nothing of the run may survive it: pod namespaces, service tables and routes, resolv.conf
@@ -54,7 +40,7 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertTrue(monitor.waitForStderr(containing: "Press Ctrl-C to quit", seconds: 10), monitor.stderr)
         let r = try conntest(fixture, ["-o", "json", "--junit-file", junit, "--timeout", "90s", "--monitor"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
-        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        let report = try RunReport(json: r.stdout)
         XCTAssertEqual(report.exitCode, 0)
         XCTAssertEqual(report.checks.count, 11)
         let ran = report.checks.filter { $0.result != "skipped" }
@@ -63,7 +49,7 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertEqual(report.result("pod-to-a-denied-cnp"), "pass")
         XCTAssertEqual(report.result("pod-to-a-allowed-cnp"), "pass")
         // Still skipped: external traffic (checked first) and FQDN rules have no local stand-in.
-        XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-fqdn-allow-google-cnp" }?.reason,
+        XCTAssertEqual(report.check("pod-to-external-fqdn-allow-google-cnp")?.reason,
                        LocalCapabilities.noExternalHostReason)
         XCTAssertEqual(report.checks.first { $0.name == "pod-to-external-1111" }?.reason, LocalCapabilities.noExternalHostReason)
         // The deny was enforced (not just a failing connect): the datapath dropped echo-a:8080.
@@ -98,7 +84,7 @@ final class ConnTestRunTests: XCTestCase {
                                  "\(fixture.binDir)/conntest", "run", "--cluster", fixture.name, "-o", "json",
                                  "--timeout", "90s"], timeout: 120)
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
-        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        let report = try RunReport(json: r.stdout)
         for name in ["pod-to-a-denied-cnp", "pod-to-a-allowed-cnp"] {
             XCTAssertEqual(report.checks.first { $0.name == name }?.reason, LocalCapabilities.noPolicyReason, name)
             XCTAssertNil(report.checks.first { $0.name == name }?.drops, name)
@@ -114,7 +100,7 @@ final class ConnTestRunTests: XCTestCase {
         defer { fixture.down() }
         let r = try conntest(fixture, ["-o", "json", "--timeout", "90s"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
-        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        let report = try RunReport(json: r.stdout)
         for name in ["pod-to-b-multi-node-clusterip", "pod-to-b-multi-node-headless", "host-to-b-multi-node-clusterip",
                      "host-to-b-multi-node-headless", "pod-to-b-multi-node-nodeport"] {
             XCTAssertEqual(report.result(name), "pending", name)
@@ -133,7 +119,7 @@ final class ConnTestRunTests: XCTestCase {
         let r = try conntest(fixture, ["-o", "json", "--timeout", "1s", "--time-scale", "1", "--exit-zero-on-failure",
                                        "--junit-file", junit, "--junit-property", "owner=sig-net"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
-        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        let report = try RunReport(json: r.stdout)
         XCTAssertEqual(report.exitCode, Int(RunExitCode.inconclusive.rawValue))
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
         XCTAssertTrue(xml.contains(#"<property name="owner" value="sig-net"></property>"#), xml)
@@ -178,7 +164,7 @@ final class ConnTestRunTests: XCTestCase {
         let r = try conntest(fixture, ["-o", "json", "-t", "name=pod-to-a-denied-cnp", "--timeout", "60s"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         XCTAssertTrue(r.stderr.contains("adding what the selected checks probe: Deployment echo-a, Service echo-a"), r.stderr)
-        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        let report = try RunReport(json: r.stdout)
         XCTAssertEqual(report.checks.map(\.name), ["pod-to-a-denied-cnp"], "only the selected check is reported")
         let denied = try XCTUnwrap(report.checks.first)
         XCTAssertEqual(denied.result, "pass")
@@ -193,7 +179,7 @@ final class ConnTestRunTests: XCTestCase {
         defer { fixture.down() }
         let r = try conntest(fixture, ["-o", "json", "--ip-family", "ipv6", "--monitor", "--timeout", "90s"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
-        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        let report = try RunReport(json: r.stdout)
         let ran = report.checks.filter { $0.result != "skipped" }
         XCTAssertEqual(ran.count, 9)
         for check in ran { XCTAssertEqual(check.result, "pass", check.name) }
@@ -231,7 +217,7 @@ final class ConnTestRunTests: XCTestCase {
 
         let r = try conntest(fixture, ["-o", "json", "--timeout", "90s"])
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
-        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        let report = try RunReport(json: r.stdout)
         XCTAssertEqual(report.exitCode, 1)
         let multi = report.checks.filter { $0.topology == "multi-node" }
         let intra = report.checks.filter { $0.topology == "intra-node" }

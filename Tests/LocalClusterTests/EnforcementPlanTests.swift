@@ -5,14 +5,28 @@ import XCTest
 
 /// The pure datapath plan of `conntest run` (no namespaces, no BPF).
 final class EnforcementPlanTests: XCTestCase {
-    func testDefaultWorkloadRulesCoverClusterIPAndDNS() throws {
-        let resources = try Variant.default.resources()
+    struct Planned {
+        var plan: RunPlan
+        var spec: ClusterSpec
+        var addresses: PodAddressPlan
+        var services: ServicePlan
+        var enforcement: EnforcementPlan
+    }
+
+    /// Every plan of a 3-node run of `resources` with policy enforced, as `conntest run` makes them.
+    static func planned(_ resources: [Resource], ipv6: Bool = false) throws -> Planned {
         let plan = try RunPlan(workload: try RunWorkload(resources: resources), nodeCount: 3,
                                capabilities: LocalCapabilities(policyEnforcement: true))
-        let spec = ClusterSpec.plan(name: "x", nodeCount: 3, ipv6: false, probeRatio: 0)
+        let spec = ClusterSpec.plan(name: "x", nodeCount: 3, ipv6: ipv6, probeRatio: 0)
         let addresses = try PodAddressPlan(plan: plan, cluster: spec)
-        let services = ServicePlan(workload: plan.workload, addresses: addresses, cluster: spec)
+        let services = ServicePlan(workload: plan.workload, addresses: addresses, cluster: spec, family: ipv6 ? .ipv6 : .ipv4)
         let enforcement = try EnforcementPlan(resources: resources, plan: plan, addresses: addresses, services: services)
+        return Planned(plan: plan, spec: spec, addresses: addresses, services: services, enforcement: enforcement)
+    }
+
+    func testDefaultWorkloadRulesCoverClusterIPAndDNS() throws {
+        let p = try Self.planned(try Variant.default.resources())
+        let (addresses, services, enforcement) = (p.addresses, p.services, p.enforcement)
 
         let echoA = try XCTUnwrap(addresses.pods["echo-a"]?.ipv4)
         let clusterIP = try XCTUnwrap(services.clusterIPs["echo-a"])
@@ -58,14 +72,9 @@ final class EnforcementPlanTests: XCTestCase {
                 ("egress", .seq([map(
                     ("toEndpoints", .seq([selector("echo-b")])),
                     ("toPorts", .seq([map(("ports", .seq([map(("port", .string("8080")), ("protocol", .string("TCP")))])))])))])))))
-        let resources = try Variant.default.resources()
-            + [Resource(kind: .ciliumNetworkPolicy, name: "nodeport-to-b", labels: nil, document: cnp)]
-        let plan = try RunPlan(workload: try RunWorkload(resources: resources), nodeCount: 3,
-                               capabilities: LocalCapabilities(policyEnforcement: true))
-        let spec = ClusterSpec.plan(name: "x", nodeCount: 3, ipv6: false, probeRatio: 0)
-        let addresses = try PodAddressPlan(plan: plan, cluster: spec)
-        let services = ServicePlan(workload: plan.workload, addresses: addresses, cluster: spec)
-        let enforcement = try EnforcementPlan(resources: resources, plan: plan, addresses: addresses, services: services)
+        let p = try Self.planned(try Variant.default.resources()
+            + [Resource(kind: .ciliumNetworkPolicy, name: "nodeport-to-b", labels: nil, document: cnp)])
+        let (spec, addresses, services, enforcement) = (p.spec, p.addresses, p.services, p.enforcement)
 
         let client = try XCTUnwrap(enforcement.endpoint("pod-to-b-multi-node-nodeport"))
         XCTAssertTrue(client.egressEnforced)

@@ -7,22 +7,10 @@ import XCTest
 /// `conntest run --external-ip`: the external checks against a simulated external host — a real
 /// namespace, real TLS (openssl s_server, a throwaway CA in the pods' trust stores), real curl.
 final class ExternalHostTests: XCTestCase {
-    private struct Report: Decodable {
-        struct Check: Decodable {
-            let name: String
-            let result: String
-            let reason: String?
-        }
-        let checks: [Check]
-        let exitCode: Int
-        func check(_ name: String) -> Check? { checks.first { $0.name == name } }
-    }
-
     private static let externalChecks = ["pod-to-external-1111", "pod-to-external-fqdn-allow-google-cnp"]
 
     private func conntest(_ fixture: ClusterFixture, _ args: [String]) throws -> Command.Result {
-        try Command.run(["env", "NETHEALTH_STATE_DIR=\(fixture.stateDir)", "\(fixture.binDir)/conntest", "run",
-                         "--cluster", fixture.name, "-o", "json", "--timeout", "60s"] + args, timeout: 90)
+        try fixture.conntestRun(["-o", "json", "--timeout", "60s"] + args, timeout: 90)
     }
 
     /// The external host and everything it put in the cluster is gone; the cluster stays.
@@ -61,7 +49,7 @@ final class ExternalHostTests: XCTestCase {
 
         let skipped = try conntest(fixture, selection)
         XCTAssertEqual(skipped.status, 0, skipped.stdout + skipped.stderr)
-        let before = try JSONDecoder().decode(Report.self, from: Data(skipped.stdout.utf8))
+        let before = try RunReport(json: skipped.stdout)
         for name in Self.externalChecks {
             XCTAssertEqual(before.check(name)?.result, "skipped", name)
             XCTAssertEqual(before.check(name)?.reason, LocalCapabilities.noExternalHostReason, name)
@@ -70,7 +58,7 @@ final class ExternalHostTests: XCTestCase {
         let ip = "198.18.200.1"
         let r = try conntest(fixture, selection + ["--external-ip", ip, "--external-fqdn", "external.example"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
-        let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        let report = try RunReport(json: r.stdout)
         XCTAssertEqual(report.exitCode, 0)
         for name in Self.externalChecks { XCTAssertEqual(report.check(name)?.result, "pass", "\(name)\n\(r.stderr)") }
         XCTAssertTrue(r.stderr.contains("starting external host \(ip) (external.example)"), r.stderr)

@@ -75,14 +75,9 @@ final class LocalRunPlanTests: XCTestCase {
         XCTAssertTrue(text.contains("ip6 daddr \(echoBNode.ipv6 ?? "") tcp dport 40000 dnat to [\(echoB.ipv6 ?? "")]:8080"), text)
 
         // The policy plan carries the IPv6 addresses, and a backend rule opens the IPv6 ClusterIP.
-        let resources = try Variant.default.resources()
-        let policyRun = try RunPlan(workload: try RunWorkload(resources: resources), nodeCount: 3,
-                                    capabilities: LocalCapabilities(policyEnforcement: true))
-        let policyAddresses = try PodAddressPlan(plan: policyRun, cluster: spec)
-        let policyServices = ServicePlan(workload: policyRun.workload, addresses: policyAddresses, cluster: spec, family: .ipv6)
-        let enforcement = try EnforcementPlan(resources: resources, plan: policyRun, addresses: policyAddresses, services: policyServices)
-        let allowed = try XCTUnwrap(enforcement.endpoint("pod-to-a-allowed-cnp"))
-        XCTAssertEqual(allowed.ipv6, policyAddresses.pods["pod-to-a-allowed-cnp"]?.ipv6)
+        let policy = try EnforcementPlanTests.planned(try Variant.default.resources(), ipv6: true)
+        let allowed = try XCTUnwrap(policy.enforcement.endpoint("pod-to-a-allowed-cnp"))
+        XCTAssertEqual(allowed.ipv6, policy.addresses.pods["pod-to-a-allowed-cnp"]?.ipv6)
         XCTAssertTrue(allowed.rules.contains(PolicyRuleSpec(direction: .egress, cidr: "fd00:198:128::10/128", proto: .tcp, port: 8080)),
                       "\(allowed.rules)")
     }
