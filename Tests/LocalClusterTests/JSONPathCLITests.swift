@@ -31,7 +31,12 @@ final class JSONPathCLITests: XCTestCase {
         ])
         XCTAssertEqual(filtered.stdout, "198.19.2.2\n", filtered.stderr)
 
-        let local = try cluster.ciliumHealth("node-2", ["status", "-o", "jsonpath={.local.name}{.no.such.key}"])
+        // node-2's daemon may still be in its first round: give it the same bounded wait.
+        var local = try cluster.ciliumHealth("node-2", ["status", "-o", "jsonpath={.local.name}{.no.such.key}"])
+        while Date() < deadline.addingTimeInterval(15), local.stdout == "\n" {
+            Thread.sleep(forTimeInterval: 0.5)
+            local = try cluster.ciliumHealth("node-2", ["status", "-o", "jsonpath={.local.name}{.no.such.key}"])
+        }
         XCTAssertEqual(local.stdout, "\(cluster.name)/node-2\n", local.stderr)
 
         let uptime = try cluster.ciliumHealth("node-1", ["get", "-o", "jsonpath={.uptime}"])
