@@ -22,3 +22,5 @@ echo; echo "== clearing the fault"
 echo; echo "== connectivity-check workload on the same cluster (conntest run)"
 # --external-ip: the external checks probe a simulated host in its own namespace (never the internet).
 "$bin/conntest" run --cluster local --timeout 2m --external-ip 198.18.200.1
+echo; echo "== the same checks over IPv6 only (every Service, NodePort and DNS answer IPv6)"
+"$bin/conntest" run --cluster local --timeout 2m --ip-family ipv6

@@ -48,16 +48,10 @@ public struct ClusterDNS: Sendable {
 
     /// dnsmasq binds within milliseconds; waiting here keeps the first probes from racing it.
     public func waitUntilListening(pod: String, ipv4: String, pid: pid_t) throws {
-        let ns = layout.podNamespace(pod)
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {
-            guard DetachedProcess.isAlive(pid) else {
-                throw AgentError("dnsmasq of \(pod) exited at start; see \(logPath(pod: pod))")
-            }
-            if let r = try? Netns.exec(ns, ["ss", "-Hlun", "src", ipv4, "sport", "= :53"]),
-               r.status == 0, !r.stdout.isEmpty { return }
-            usleep(20_000)
+        switch ListenWait.wait(namespace: layout.podNamespace(pod), port: 53, address: ipv4, udp: true, pid: pid) {
+        case .listening: return
+        case .exited: throw AgentError("dnsmasq of \(pod) exited at start; see \(logPath(pod: pod))")
+        case .timedOut: throw AgentError("dnsmasq of \(pod) did not listen on \(ipv4):53 within 5s")
         }
-        throw AgentError("dnsmasq of \(pod) did not listen on \(ipv4):53 within 5s")
     }
 }

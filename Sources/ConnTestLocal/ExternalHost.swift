@@ -125,13 +125,10 @@ public final class ExternalHost: @unchecked Sendable {
         let logPath = "\(directory)/\(log).log"
         let pid = try DetachedProcess.spawn(["nsenter", "--net=/run/netns/\(namespace)"] + args, logPath: logPath)
         processes.append(pid)
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {
-            guard DetachedProcess.isAlive(pid) else { throw AgentError("\(args[0]) exited at start; see \(logPath)") }
-            if let r = try? Netns.exec(namespace, ["ss", "-Hltn", "src", ip, "sport", "= :\(port)"]),
-               r.status == 0, !r.stdout.isEmpty { return }
-            usleep(20_000)
+        switch ListenWait.wait(namespace: namespace, port: port, address: ip, pid: pid) {
+        case .listening: return
+        case .exited: throw AgentError("\(args[0]) exited at start; see \(logPath)")
+        case .timedOut: throw AgentError("\(args[0]) did not listen on \(ip):\(port) within 5s; see \(logPath)")
         }
-        throw AgentError("\(args[0]) did not listen on \(ip):\(port) within 5s; see \(logPath)")
     }
 }

@@ -84,6 +84,19 @@ public final class LocalDeployment: @unchecked Sendable {
         for d in plan.workload.servers where addresses.pods[d.name] != nil {
             for c in d.containers { try step { try startContainer(pod: d.name, container: c.name) } }
         }
+        // A server's first readiness probe should not race its bind (json-mock's Node.js start would
+        // take longer still). Bounded and not fatal: a server that never listens fails its probes.
+        var listeners: [(ns: String, port: Int, pid: pid_t)] = []
+        try step {
+            for d in plan.workload.servers {
+                for c in d.containers {
+                    guard let ns = namespace(ofPod: d.name), let pid = processes["\(d.name)/\(c.name)"] else { continue }
+                    listeners.append((ns, Int(c.env["PORT"] ?? "") ?? 80, pid))
+                }
+            }
+        }
+        // Outside the lock: a signal's teardown must not wait for these.
+        for l in listeners { _ = ListenWait.wait(namespace: l.ns, port: l.port, pid: l.pid) }
     }
 
     /// What the cluster DNS answers: the Services, then the extra records.
