@@ -60,6 +60,11 @@ struct MonitorCommand: AsyncParsableCommand {
         while !interrupt.fired {
             let lines = follower.readLines()
             if !lines.isEmpty { FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8)) }
+            // Like cilium monitor losing its agent: a cluster taken down ends the stream (exit 1)
+            // rather than leaving a monitor that waits forever for a log nobody will write.
+            guard FileManager.default.fileExists(atPath: layout.specPath) else {
+                throw AgentError("cluster '\(name)' went down; no more events")
+            }
             if let end, clock.now >= end { break }
             try? await Task.sleep(for: .milliseconds(100))
         }

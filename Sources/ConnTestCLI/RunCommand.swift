@@ -88,7 +88,12 @@ struct Run: AsyncParsableCommand {
         let completed = try ProbeTargetCompletion.complete(selection.selectedResources().resources,
                                                            from: selection.suiteResources())
         let resources = completed.resources
-        if let ip = selection.externalIP { try ExternalHostAddress.validate(ip) }
+        if let ip = selection.externalIP {
+            try ExternalHostAddress.validate(ip)
+            guard ipFamily == .ipv4 else {
+                throw ConnTestError("--external-ip cannot be combined with --ip-family ipv6: the simulated external host is IPv4-only, so its checks would not test IPv6")
+            }
+        }
         let workload = try RunWorkload(resources: resources)
         let local: LocalCluster
         do { local = try LocalCluster(name: cluster) } catch { throw ConnTestError("\(error)") }

@@ -126,6 +126,12 @@ final class ExternalHostTests: XCTestCase {
             XCTAssertEqual(Netns.list().filter(layout.ownsNamespace), [], "nothing created for \(ip)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: layout.clusterDir), "no state for \(ip)")
         }
+        // The simulated host is IPv4-only: an IPv6 run would test its external checks over IPv4.
+        let v6 = try Command.run(["env", "NETHEALTH_STATE_DIR=\(stateDir)", "\(binDir)/conntest", "run", "--cluster", name,
+                                  "--nodes", "1", "--external-ip", "198.18.200.1", "--ip-family", "ipv6"], timeout: 30)
+        XCTAssertEqual(v6.status, 2, v6.stdout + v6.stderr)
+        XCTAssertTrue(v6.stderr.contains("--external-ip cannot be combined with --ip-family ipv6"), v6.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: layout.clusterDir), "no state for the IPv6 combination")
         let generated = try Command.run(["\(binDir)/conntest", "generate", "--external-ip", "1.1.1.1", "-t", "name=pod-to-external-1111"])
         XCTAssertEqual(generated.status, 0, generated.stderr)
         XCTAssertTrue(generated.stdout.contains("https://1.1.1.1"))
