@@ -43,8 +43,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Local cluster to run on.")
     var cluster = "local"
 
-    @Option(help: "Nodes when the cluster has to be brought up.")
-    var nodes = 3
+    @Option(help: "Nodes when the cluster has to be brought up (default 3); an existing cluster keeps its own.")
+    var nodes: Int?
 
     @Option(name: .customLong("ip-family"),
             help: ArgumentHelp("Family of every Service, ClusterIP, NodePort and DNS answer: ipv4 or ipv6 (IPv6 needs a dual-stack cluster, `agent cluster up --ipv6`; a cluster the run brings up gets it).", valueName: "family"))
@@ -82,7 +82,7 @@ struct Run: AsyncParsableCommand {
         }
         let properties = try junitProperties.map(JUnitProperty.init(parsing:))
         guard timeScale.isFinite, timeScale > 0 else { throw ConnTestError("--time-scale must be > 0, got \(timeScale)") }
-        guard (1...ClusterSpec.maxNodes).contains(nodes) else {
+        if let nodes, !(1...ClusterSpec.maxNodes).contains(nodes) {
             throw ConnTestError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
         }
         let completed = try ProbeTargetCompletion.complete(selection.selectedResources().resources,
@@ -131,11 +131,17 @@ struct Run: AsyncParsableCommand {
     private func runOn(_ local: LocalCluster, resources: [Resource], workload: RunWorkload, limit: Duration,
                        properties: [JUnitProperty], cleanup: RunCleanup) async throws -> RunExitCode {
         if (try? local.loadSpec()) == nil {
-            progress("bringing up cluster '\(local.name)' with \(nodes) nodes")
+            let count = nodes ?? 3
+            progress("bringing up cluster '\(local.name)' with \(count) nodes")
             if !keepCluster { cleanup.removeClusterOnExit(name: local.name, stateRoot: local.layout.root) }
-            _ = try await local.up(nodes: nodes, ipv6: ipFamily == .ipv6, probeRatio: 0.5) { progress($0) }
+            _ = try await local.up(nodes: count, ipv6: ipFamily == .ipv6, probeRatio: 0.5) { progress($0) }
         }
         let spec = try local.loadSpec()
+        if let nodes, nodes != spec.nodes.count {
+            let have = spec.nodes.count
+            progress("cluster '\(local.name)' is already up with \(have) node\(have == 1 ? "" : "s"); --nodes \(nodes) applies only "
+                     + "when the run brings a cluster up (agent cluster down --name \(local.name) to change it)")
+        }
         // Policy checks run only when the datapath loaded; otherwise they are skipped, never passed.
         var enforcement: PolicyEnforcement?
         if !workload.policies.isEmpty {

@@ -98,8 +98,10 @@ final class ConnTestRunTests: XCTestCase {
     func testOneNodeLeavesMultiNodeChecksPending() throws {
         let fixture = try ClusterFixture(nodes: 1)
         defer { fixture.down() }
-        let r = try conntest(fixture, ["-o", "json", "--timeout", "90s"])
+        let r = try conntest(fixture, ["-o", "json", "--timeout", "90s", "--nodes", "3"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("is already up with 1 node; --nodes 3 applies only when the run brings a cluster up"),
+                      r.stderr)
         let report = try RunReport(json: r.stdout)
         for name in ["pod-to-b-multi-node-clusterip", "pod-to-b-multi-node-headless", "host-to-b-multi-node-clusterip",
                      "host-to-b-multi-node-headless", "pod-to-b-multi-node-nodeport"] {
