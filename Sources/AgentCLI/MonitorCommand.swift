@@ -13,7 +13,8 @@ struct MonitorCommand: AsyncParsableCommand {
         discussion: """
             Streams one line per dropped packet while `conntest run` enforces policy on the cluster, e.g.
               xx drop (Policy denied) flow egress from endpoint 9, ifindex 7: 198.19.2.11:40112 -> 198.18.128.10:8080 tcp (pod-to-a-denied-cnp -> echo-a)
-            Runs until Ctrl-C or --duration. Events come from <state>/<cluster>/drops.log, which each run \
+            Runs until Ctrl-C or --duration, and ends with exit 1 if the cluster goes down. Events come \
+            from <state>/<cluster>/drops.log, which each run \
             starts afresh; the monitor follows it across runs.
             """)
 
