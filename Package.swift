@@ -87,7 +87,8 @@ let package = Package(
         // The workload made real on a local cluster: pods, cluster DNS, services, probes.
         .target(name: "ConnTestLocal", dependencies: ["Agent", "ConnTest", "Datapath"], swiftSettings: strict),
         .executableTarget(name: "ConnTestCLI", dependencies: [
-            "ConnTest", "ConnTestLocal", "Agent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ConnTest", "ConnTestLocal", "Agent", "CommandLineSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // The json-mock server the checks target.
         .target(name: "EchoServer", dependencies: [

@@ -1,5 +1,6 @@
 import Agent
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 
 /// `agent monitor --type drop`: the local datapath's drop notifications, as `cilium monitor`
@@ -51,8 +52,10 @@ struct MonitorCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: layout.specPath) else {
             throw AgentError("cluster '\(name)' is not up (no \(layout.specPath)); start one with `agent cluster up --name \(name)`")
         }
-        let interrupt = InterruptTrap()
-        defer { withExtendedLifetime(interrupt) {} }
+        // SIGINT/SIGTERM end the stream cleanly (exit 0) instead of killing it mid-line.
+        let interrupt = InterruptFlag()
+        let signals = SignalHandlers { _ in interrupt.set() }
+        defer { withExtendedLifetime(signals) {} }
         FileHandle.standardError.write(Data("Listening for drop events of cluster '\(name)' (\(layout.dropLogPath))\nPress Ctrl-C to quit\n".utf8))
 
         var follower = LogFollower(path: layout.dropLogPath, fromStart: fromStart)
@@ -73,22 +76,10 @@ struct MonitorCommand: AsyncParsableCommand {
     }
 }
 
-/// SIGINT/SIGTERM end the stream cleanly (exit 0) instead of killing it mid-line.
-private final class InterruptTrap: @unchecked Sendable {
+/// Set from a signal handler, polled by the stream loop.
+private final class InterruptFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var flag = false
-    private let sources: [any DispatchSourceSignal]
-
-    init() {
-        sources = [SIGINT, SIGTERM].map { sig in
-            signal(sig, SIG_IGN)
-            return DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        }
-        for source in sources {
-            source.setEventHandler { [weak self] in self?.set() }
-            source.resume()
-        }
-    }
 
     var fired: Bool {
         lock.lock()
@@ -96,7 +87,7 @@ private final class InterruptTrap: @unchecked Sendable {
         return flag
     }
 
-    private func set() {
+    func set() {
         lock.lock()
         flag = true
         lock.unlock()

@@ -1,5 +1,6 @@
 import Agent
 import ArgumentParser
+import CommandLineSupport
 import ConnTest
 import ConnTestLocal
 import Foundation
@@ -113,7 +114,12 @@ struct Run: AsyncParsableCommand {
             progress("adding what the selected checks probe: \(completed.added.joined(separator: ", "))")
         }
         let cleanup = RunCleanup()
-        let signals = SignalTrap(cleanup: cleanup)
+        // SIGINT/SIGTERM: undo everything, then exit 128+signal as a shell would report it.
+        let signals = SignalHandlers { sig in
+            progress("conntest: signal \(sig): cleaning up")
+            cleanup.run()
+            Foundation.exit(128 + sig)
+        }
         defer { withExtendedLifetime(signals) {} }
 
         let code: RunExitCode
@@ -231,22 +237,3 @@ private final class LastLine: @unchecked Sendable {
     }
 }
 
-/// SIGINT/SIGTERM: undo everything, then exit 128+signal as a shell would report it.
-/// Unchecked: the sources are only held (never mutated) to keep them alive.
-final class SignalTrap: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
-
-    init(cleanup: RunCleanup) {
-        sources = [SIGINT, SIGTERM].map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                progress("conntest: signal \(sig): cleaning up")
-                cleanup.run()
-                exit(128 + sig)
-            }
-            source.resume()
-            return source
-        }
-    }
-}
