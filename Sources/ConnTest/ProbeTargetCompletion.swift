@@ -20,7 +20,7 @@ public enum ProbeTargetCompletion {
         var services: Set<String> = []
         var servers: Set<String> = []
         for check in checks {
-            let probed = probedServices(of: check, in: full)
+            let probed = full.probedServices(of: check)
             services.formUnion(probed)
             servers.formUnion(probed.compactMap { full.serviceSelectors[$0] })
             servers.formUnion(serversPlaced(relativeTo: check, in: full))
@@ -47,21 +47,6 @@ public enum ProbeTargetCompletion {
             ? suite.filter { selectedKeys.contains(key($0)) || addedKeys.contains(key($0)) }
             : selected + addedResources
         return Completed(resources: resources, added: addedResources.map { "\($0.kind.rawValue) \($0.name)" })
-    }
-
-    /// Service names in a check's probe URLs.
-    static func probedServices(of check: WorkloadDeployment, in workload: RunWorkload) -> Set<String> {
-        var names: Set<String> = []
-        for container in check.containers {
-            for probe in [container.readinessProbe, container.livenessProbe].compactMap({ $0 }) {
-                for word in probe.command.flatMap({ $0.split(separator: " ") }) {
-                    if let host = RunWorkload.host(ofURLish: String(word)), workload.serviceSelectors[host] != nil {
-                        names.insert(host)
-                    }
-                }
-            }
-        }
-        return names
     }
 
     static func serversPlaced(relativeTo pod: WorkloadDeployment, in workload: RunWorkload) -> Set<String> {

@@ -50,17 +50,22 @@ public struct RunWorkload: Sendable {
 
     /// Deployment names a check's probes reach, via the Service named in each probe URL.
     public func probeTargets(of check: WorkloadDeployment) -> Set<String> {
-        var targets: Set<String> = []
+        Set(probedServices(of: check).compactMap { serviceSelectors[$0] })
+    }
+
+    /// Names of this workload's Services that appear as the host of a URL in the check's probes.
+    public func probedServices(of check: WorkloadDeployment) -> Set<String> {
+        var names: Set<String> = []
         for container in check.containers {
             for probe in [container.readinessProbe, container.livenessProbe].compactMap({ $0 }) {
                 for word in probe.command.flatMap({ $0.split(separator: " ") }) {
-                    if let host = Self.host(ofURLish: String(word)), let target = serviceSelectors[host] {
-                        targets.insert(target)
+                    if let host = Self.host(ofURLish: String(word)), serviceSelectors[host] != nil {
+                        names.insert(host)
                     }
                 }
             }
         }
-        return targets
+        return names
     }
 
     /// `https://x:1/p` or `x:8080/public` -> `x`; nil for words that are not host-ish.
