@@ -1,5 +1,6 @@
 import Agent
 import ConnTest
+import Datapath
 import Foundation
 
 /// Which `--external-ip` `conntest run` may simulate. Probe traffic must stay on addresses of
@@ -16,31 +17,21 @@ public enum ExternalHostAddress {
     /// Throws a one-line error naming the flag and the value.
     public static func validate(_ ip: String) throws {
         let flag = "invalid --external-ip \"\(ip)\" for conntest run"
-        guard let address = ipv4(ip) else {
+        guard let (family, _) = IPPrefix.parseAddress(ip), family == .v4 else {
             throw ConnTestError("\(flag): the simulated external host is IPv4-only; use an address in \(allowedRange) "
                                 + "outside the cluster's ranges, e.g. \(example)")
         }
-        guard contains(allowedRange, address) else {
+        guard contains(allowedRange, ip) else {
             throw ConnTestError("\(flag): the simulated external host must be in \(allowedRange) (traffic never "
                                 + "leaves the machine), e.g. \(example)")
         }
-        if let (what, range) = clusterRanges.first(where: { contains($0.1, address) }) {
+        if let (what, range) = clusterRanges.first(where: { contains($0.1, ip) }) {
             throw ConnTestError("\(flag): it is inside the cluster's \(what) range \(range); choose another address "
                                 + "in \(allowedRange), e.g. \(example)")
         }
     }
 
-    static func ipv4(_ s: String) -> UInt32? {
-        var a = in_addr()
-        guard inet_pton(AF_INET, s, &a) == 1 else { return nil }
-        return UInt32(bigEndian: a.s_addr)
-    }
-
-    static func contains(_ cidr: String, _ address: UInt32) -> Bool {
-        let parts = cidr.split(separator: "/")
-        guard parts.count == 2, let network = ipv4(String(parts[0])), let bits = Int(parts[1]),
-              (0...32).contains(bits) else { return false }
-        let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - bits)
-        return address & mask == network & mask
+    static func contains(_ cidr: String, _ address: String) -> Bool {
+        (try? IPPrefix(cidr))?.contains(address) ?? false
     }
 }

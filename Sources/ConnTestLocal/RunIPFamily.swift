@@ -3,7 +3,4 @@
 /// records, so every probe's traffic (pod, ClusterIP, NodePort, hostPort) is IPv6.
 public enum RunIPFamily: String, Sendable, CaseIterable {
     case ipv4, ipv6
-
-    /// `/32` or `/128`.
-    public var hostPrefixLength: Int { self == .ipv4 ? 32 : 128 }
 }

@@ -60,6 +60,12 @@ public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
         return stringFromCBuffer(buf)
     }
 
+    /// Whether `address` (a bare IPv4/IPv6 address of this prefix's family) lies inside it.
+    public func contains(_ address: String) -> Bool {
+        guard let masked = try? IPPrefix("\(address)/\(length)"), masked.family == family else { return false }
+        return masked.bytes == bytes
+    }
+
     public var address: String { IPPrefix.format(bytes, family: family) }
     public var description: String { "\(address)/\(length)" }
 }

@@ -16,6 +16,20 @@ final class UnitTests: XCTestCase {
         XCTAssertThrowsError(try IPPrefix("fd00::/x"))
     }
 
+    func testPrefixContains() throws {
+        let bench = try IPPrefix("198.18.0.0/15")
+        XCTAssertTrue(bench.contains("198.18.0.1"))
+        XCTAssertTrue(bench.contains("198.19.255.255"))
+        XCTAssertFalse(bench.contains("198.20.0.0"))
+        XCTAssertFalse(bench.contains("198.17.255.255"))
+        XCTAssertFalse(bench.contains("fd00::1"), "another family is never inside")
+        XCTAssertFalse(bench.contains("nonsense"))
+        XCTAssertFalse(bench.contains("198.18.0.1/8"), "an address, not a prefix")
+        XCTAssertTrue(try IPPrefix("fd00::/8").contains("fd00:198::11"))
+        XCTAssertFalse(try IPPrefix("fd00::/8").contains("fe80::1"))
+        XCTAssertTrue(try IPPrefix("0.0.0.0/0").contains("1.1.1.1"))
+    }
+
     func testPolicyKeyLayout() throws {
         let k = PolicyKey(endpoint: 7, prefix: try IPPrefix("198.18.2.0/24"), proto: 6, port: 8080)
         XCTAssertEqual(k.raw.count, PolicyKey.size)
