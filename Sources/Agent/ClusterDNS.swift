@@ -14,7 +14,6 @@ public struct ClusterDNS: Sendable {
     public init(layout: StateLayout) { self.layout = layout }
 
     public static func podName(node: String) -> String { podNamePrefix + node }
-    public static func isReplica(pod: String) -> Bool { pod.hasPrefix(podNamePrefix) }
 
     public var hostsPath: String { layout.workloadDir + "/dns-hosts" }
     public func pidfile(pod: String) -> String { layout.workloadDir + "/\(pod).pid" }

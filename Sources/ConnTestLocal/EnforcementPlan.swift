@@ -35,16 +35,18 @@ public struct EnforcementPlan: Sendable, Equatable {
 
     public init(resources: [Resource], plan: RunPlan, addresses: PodAddressPlan, services: ServicePlan) throws {
         let namespace = ServicePlan.namespace
-        var pods = plan.workload.all.compactMap { d -> PolicyPod? in
+        // Every pod once, with where it runs: the compiler needs them all as peers, the datapath
+        // the ones behind a veth.
+        var members: [(pod: PolicyPod, node: String, ipv4: String)] = plan.workload.all.compactMap { d in
             guard let a = addresses.pods[d.name] else { return nil }
-            return PolicyPod(deployment: d, namespace: namespace, ipv4: a.ipv4, ipv6: a.ipv6)
+            return (PolicyPod(deployment: d, namespace: namespace, ipv4: a.ipv4, ipv6: a.ipv6), a.node, a.ipv4)
         }
-        for replica in addresses.dnsPods {
-            pods.append(PolicyPod(name: replica.name, namespace: Self.dnsNamespace, labels: Self.dnsLabels,
-                                  ipv4: replica.ipv4, ipv6: replica.ipv6))
+        members += addresses.dnsPods.map { replica in
+            (PolicyPod(name: replica.name, namespace: Self.dnsNamespace, labels: Self.dnsLabels,
+                       ipv4: replica.ipv4, ipv6: replica.ipv6), replica.node, replica.ipv4)
         }
         // Manifests without metadata.namespace land in the run's namespace (ServicePlan.namespace).
-        let compiled = try PolicyCompiler.compile(resources: resources, pods: pods, defaultNamespace: namespace)
+        let compiled = try PolicyCompiler.compile(resources: resources, pods: members.map(\.pod), defaultNamespace: namespace)
 
         // Service address -> backend paths: every DNAT rule on every node (ClusterIP, NodePort, hostPort).
         clusterIPs = services.clusterIPs
@@ -55,17 +57,11 @@ public struct EnforcementPlan: Sendable, Equatable {
             }
         }
 
-        var located: [(pod: String, node: String, ipv4: String, ipv6: String?)] = plan.workload.all.compactMap { d in
-            guard let a = addresses.pods[d.name], !a.hostNetwork else { return nil }
-            return (d.name, a.node, a.ipv4, a.ipv6)
-        }
-        located += addresses.dnsPods.map { ($0.name, $0.node, $0.ipv4, $0.ipv6) }
-        located.sort { $0.pod < $1.pod }
-        endpoints = located.enumerated().map { i, p in
-            let ns = ClusterDNS.isReplica(pod: p.pod) ? Self.dnsNamespace : namespace
-            let policy = compiled.pod(p.pod, namespace: ns)
-            return Endpoint(pod: p.pod, id: UInt32(i + 1), node: p.node, hostInterface: PodNetwork.hostInterface(pod: p.pod),
-                            ipv4: p.ipv4, ipv6: p.ipv6, egressEnforced: policy?.egressEnforced ?? false,
+        let located = members.filter { !$0.pod.hostNetwork }.sorted { $0.pod.name < $1.pod.name }
+        endpoints = located.enumerated().map { i, m in
+            let policy = compiled.pod(m.pod.name, namespace: m.pod.namespace)
+            return Endpoint(pod: m.pod.name, id: UInt32(i + 1), node: m.node, hostInterface: PodNetwork.hostInterface(pod: m.pod.name),
+                            ipv4: m.ipv4, ipv6: m.pod.ipv6, egressEnforced: policy?.egressEnforced ?? false,
                             ingressEnforced: policy?.ingressEnforced ?? false,
                             rules: Self.withServicePaths(policy?.rules ?? [], paths: paths))
         }
@@ -77,12 +73,13 @@ public struct EnforcementPlan: Sendable, Equatable {
     static func withServicePaths(_ rules: [PolicyRuleSpec], paths: [ServiceProxy.Rule]) -> [PolicyRuleSpec] {
         var out = Set(rules)
         for rule in rules where rule.direction == .egress {
-            for path in paths where rule.cidr == "\(path.backend)/\(path.isIPv6 ? 128 : 32)" {
+            for path in paths {
+                let hostBits = path.isIPv6 ? 128 : 32
                 let proto: PolicyL4Protocol = path.proto.uppercased() == "UDP" ? .udp : .tcp
-                guard rule.proto == .any || rule.proto == proto,
+                guard rule.cidr == "\(path.backend)/\(hostBits)", rule.proto == .any || rule.proto == proto,
                       rule.port == 0 || Int(rule.port) == path.backendPort,
                       let port = UInt16(exactly: path.port) else { continue }
-                out.insert(PolicyRuleSpec(direction: .egress, cidr: "\(path.daddr)/\(path.isIPv6 ? 128 : 32)", proto: proto, port: port))
+                out.insert(PolicyRuleSpec(direction: .egress, cidr: "\(path.daddr)/\(hostBits)", proto: proto, port: port))
             }
         }
         return out.sorted()
