@@ -283,11 +283,14 @@ final class ConnTestRunEnforcementTests: XCTestCase {
         try deployment.deploy()
         let policyPlan = try deployment.enforcementPlan(resources: resources)
         try enforcement.apply(policyPlan, layout: layout)
-        XCTAssertTrue(try Netns.exec(layout.nodeNamespace("node-1"), ["tc", "filter", "show", "dev",
-                                     PodNetwork.hostInterface(pod: ClusterDNS.podName(node: "node-1")), "ingress"]).stdout.contains("bpf"))
+        // The tc filters on node-1's DNS replica veth, before and after detaching.
+        func dnsVethFilters() throws -> String {
+            try Netns.exec(layout.nodeNamespace("node-1"), ["tc", "filter", "show", "dev",
+                           PodNetwork.hostInterface(pod: ClusterDNS.podName(node: "node-1")), "ingress"]).stdout
+        }
+        XCTAssertTrue(try dnsVethFilters().contains("bpf"))
         try enforcement.detachAll()
-        let node1 = try Netns.exec(layout.nodeNamespace("node-1"), ["tc", "filter", "show", "dev",
-                                   PodNetwork.hostInterface(pod: ClusterDNS.podName(node: "node-1")), "ingress"]).stdout
+        let node1 = try dnsVethFilters()
         XCTAssertFalse(node1.contains("bpf"), node1)
 
         let outcome = await WorkloadRunner(timeScale: 0.1, timeout: .seconds(90))
