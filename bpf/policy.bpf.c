@@ -159,26 +159,16 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
     return PARSE_PASS; /* ARP and everything else that is not IP */
 }
 
-static __always_inline void ct_key_fwd(const struct pkt *p, struct ct_key *k)
+/* The conntrack key of p's tuple as sent, or reversed (the tuple its reply would carry). */
+static __always_inline void ct_key_of(const struct pkt *p, struct ct_key *k, int reversed)
 {
     __builtin_memset(k, 0, sizeof(*k));
     k->family = p->family;
     k->proto = p->proto;
-    k->sport = p->ct_sport;
-    k->dport = p->ct_dport;
-    __builtin_memcpy(k->saddr, p->saddr, 16);
-    __builtin_memcpy(k->daddr, p->daddr, 16);
-}
-
-static __always_inline void ct_key_rev(const struct pkt *p, struct ct_key *k)
-{
-    __builtin_memset(k, 0, sizeof(*k));
-    k->family = p->family;
-    k->proto = p->proto;
-    k->sport = p->ct_dport;
-    k->dport = p->ct_sport;
-    __builtin_memcpy(k->saddr, p->daddr, 16);
-    __builtin_memcpy(k->daddr, p->saddr, 16);
+    k->sport = reversed ? p->ct_dport : p->ct_sport;
+    k->dport = reversed ? p->ct_sport : p->ct_dport;
+    __builtin_memcpy(k->saddr, reversed ? p->daddr : p->saddr, 16);
+    __builtin_memcpy(k->daddr, reversed ? p->saddr : p->daddr, 16);
 }
 
 static __always_inline int policy_lookup(void *map, __u32 ep, const struct pkt *p,
@@ -248,7 +238,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
         return TC_ACT_OK; /* IPv6 neighbour discovery / MLD */
 
     struct ct_key ck;
-    ct_key_rev(&p, &ck);
+    ct_key_of(&p, &ck, 1);
     __u64 now = bpf_ktime_get_ns();
     __u64 *seen = bpf_map_lookup_elem(&conntrack, &ck);
     if (seen) {
@@ -273,7 +263,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
         }
     }
 
-    ct_key_fwd(&p, &ck);
+    ct_key_of(&p, &ck, 0);
     seen = bpf_map_lookup_elem(&conntrack, &ck);
     if (seen)
         *seen = now;
