@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Wire models, status semantics and the upstream-compatible text/JSON formats.
@@ -50,8 +51,20 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // The Kubernetes API client: kubeconfig/in-cluster connections, TLS, typed errors, API objects.
+        .target(name: "KubeClient", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
         .target(name: "Agent", dependencies: [
-            "HealthAPI", "HealthDaemon", "HTTPSupport",
+            "HealthAPI", "HealthDaemon", "HTTPSupport", "KubeClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -116,7 +129,8 @@ let package = Package(
         // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
         .testTarget(name: "LocalClusterTests", dependencies: [
             "HealthAPI", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
-            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath",
+            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "KubeClient",
         ], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"], swiftSettings: strict),
     ]
 )

@@ -25,8 +25,9 @@ public struct LocalCluster {
     public enum UpResult: Equatable { case created, alreadyUp }
 
     /// Idempotent: an intact cluster of the same shape is left alone; a broken one is rebuilt.
+    /// With `kubernetes`, the cluster gets a control plane (`ControlPlane`) and its nodes join it.
     public func up(nodes: Int, ipv6: Bool, probeRatio: Double,
-                   endpointCheck: ClusterSpec.EndpointCheckTiming = .upstream,
+                   endpointCheck: ClusterSpec.EndpointCheckTiming = .upstream, kubernetes: Bool = false,
                    progress: (String) -> Void) async throws -> UpResult {
         guard endpointCheck.checkSeconds > 0, endpointCheck.relaunchAfterSeconds > 0 else {
             throw AgentError("health endpoint check interval and relaunch delay must be positive")
@@ -35,6 +36,7 @@ public struct LocalCluster {
             throw AgentError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
         }
         _ = try ProbeIntervalCheck.validate(probeRatio)
+        let binaries = kubernetes ? try ControlPlaneBinaries.locate() : nil
         let lock = try ClusterLock(path: layout.lockPath)
         defer { lock.release() }
 
@@ -43,16 +45,29 @@ public struct LocalCluster {
                 throw AgentError("cluster '\(name)' is up with \(existing.nodes.count) nodes\(existing.ipv6 ? " (dual-stack)" : ""); "
                     + "run `agent cluster down --name \(name)` first")
             }
+            if (existing.kubernetes != nil) != kubernetes {
+                throw AgentError("cluster '\(name)' is up \(existing.kubernetes == nil ? "without" : "with") a Kubernetes control plane; "
+                    + "run `agent cluster down --name \(name)` first")
+            }
             if isHealthy(existing) { return .alreadyUp }
             progress("cluster '\(name)' is damaged; rebuilding")
         }
         teardown()
 
-        let spec = ClusterSpec.plan(name: name, nodeCount: nodes, ipv6: ipv6, probeRatio: probeRatio,
+        var spec = ClusterSpec.plan(name: name, nodeCount: nodes, ipv6: ipv6, probeRatio: probeRatio,
                                     endpointCheck: endpointCheck)
         do {
             progress("creating \(nodes) node namespaces and bridge")
             try ClusterNetwork(layout: layout, spec: spec).create()
+            var controlPlane: ControlPlane?
+            if let binaries {
+                let listener = try HostListener()
+                let kube = ControlPlane.plan(ipv6: ipv6, hostPort: listener.port)
+                spec.kubernetes = kube
+                let cp = ControlPlane(layout: layout, spec: spec, kube: kube, binaries: binaries)
+                try await cp.start(listener: listener, progress: progress)
+                controlPlane = cp
+            }
             try spec.save(layout.specPath)
             let agent = DetachedProcess.executableDirectory + "/agent"
             for node in spec.nodes {
@@ -64,6 +79,7 @@ public struct LocalCluster {
             }
             progress("waiting for \(nodes) agents")
             try await waitForAgents(spec, timeout: .seconds(30))
+            try await controlPlane?.waitNodesReady(timeout: .seconds(60), progress: progress)
         } catch {
             teardown()
             throw error
@@ -101,6 +117,13 @@ public struct LocalCluster {
 
     func isHealthy(_ spec: ClusterSpec) -> Bool {
         guard Netns.exists(layout.bridgeNamespace) else { return false }
+        if spec.kubernetes != nil {
+            guard Netns.exists(layout.controlPlaneNamespace) else { return false }
+            for component in ControlPlane.components
+            where DetachedProcess.readPidfile(layout.controlPlaneDir + "/\(component).pid").map(DetachedProcess.isAlive) != true {
+                return false
+            }
+        }
         return spec.nodes.allSatisfy { node in
             Netns.exists(layout.nodeNamespace(node.name))
                 && DetachedProcess.readPidfile(layout.agentPidfile(node.name)).map(DetachedProcess.isAlive) == true

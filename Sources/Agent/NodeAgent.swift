@@ -2,6 +2,7 @@ import Foundation
 import HTTPSupport
 import HealthDaemon
 import Hummingbird
+import KubeClient
 import Logging
 import ServiceLifecycle
 
@@ -42,8 +43,14 @@ public struct NodeAgent {
         let controller = HealthEndpointController(endpoint: endpoint, healthIP: node.healthIPv4, logger: logger,
                                                   checkEvery: .seconds(timing.checkSeconds),
                                                   relaunchAfter: .seconds(timing.relaunchAfterSeconds))
+        var kubernetes: [any Service] = []
+        if let kube = spec.kubernetes {
+            let connection = try KubeConfig(path: layout.nodeKubeconfig(nodeName)).connection()
+            kubernetes.append(NodeRegistration(client: try KubeClient(connection, timeout: .seconds(5)), node: node,
+                                               kube: kube, clusterName: spec.name, logger: logger))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [agentAPI] + health.services + [controller],
+            services: [agentAPI] + health.services + [controller] + kubernetes,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("agent running", metadata: ["node": "\(spec.fullName(node))", "socket": "\(agentSocket)"])
         try await group.run()

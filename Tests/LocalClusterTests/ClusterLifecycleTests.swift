@@ -8,12 +8,12 @@ final class ClusterLifecycleTests: XCTestCase {
         let cluster = try ClusterFixture(nodes: 2)
         defer { cluster.down() }
         let pids = cluster.footprint().pids
-        let again = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "2", "--probe-ratio", "0"])
+        let again = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "2", "--probe-ratio", "0", "--no-kubernetes"])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stdout.contains("already up"), again.stdout)
         XCTAssertEqual(Set(cluster.footprint().pids), Set(pids), "an idempotent up must not restart agents")
 
-        let resize = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "3"])
+        let resize = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "3", "--no-kubernetes"])
         XCTAssertEqual(resize.status, 1)
         XCTAssertTrue(resize.stderr.contains("is up with 2 nodes"), resize.stderr)
 
@@ -32,7 +32,7 @@ final class ClusterLifecycleTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.3)
         XCTAssertFalse(cluster.footprint().namespaces.isEmpty)
         // A damaged cluster is rebuilt by `up`, not reported as up.
-        let up = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "2", "--probe-ratio", "0"])
+        let up = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "2", "--probe-ratio", "0", "--no-kubernetes"])
         XCTAssertEqual(up.status, 0, up.stderr)
         XCTAssertTrue(up.stdout.contains("damaged"), up.stdout)
         XCTAssertEqual(try cluster.status(probe: true).nodes.count, 2)
