@@ -22,7 +22,7 @@ public struct LocalCluster {
 
     // MARK: up
 
-    public enum UpResult: Equatable { case created, alreadyUp }
+    public enum UpResult: Equatable { case created, alreadyUp, repaired }
 
     /// Idempotent: an intact cluster of the same shape is left alone; a broken one is rebuilt.
     /// With `kubernetes`, the cluster gets a control plane (`ControlPlane`) and its nodes join it.
@@ -48,6 +48,15 @@ public struct LocalCluster {
             if (existing.kubernetes != nil) != kubernetes {
                 throw AgentError("cluster '\(name)' is up \(existing.kubernetes == nil ? "without" : "with") a Kubernetes control plane; "
                     + "run `agent cluster down --name \(name)` first")
+            }
+            if let binaries, let kube = existing.kubernetes, nodesHealthy(existing) {
+                // Only the control plane is damaged: restart what died, keep etcd's data and every node.
+                let cp = ControlPlane(layout: layout, spec: existing, kube: kube, binaries: binaries)
+                if !cp.deadComponents().isEmpty {
+                    try await cp.repair(progress: progress)
+                    try await cp.waitNodesReady(timeout: .seconds(60), progress: progress)
+                    return .repaired
+                }
             }
             if isHealthy(existing) { return .alreadyUp }
             progress("cluster '\(name)' is damaged; rebuilding")
@@ -116,14 +125,17 @@ public struct LocalCluster {
     }
 
     func isHealthy(_ spec: ClusterSpec) -> Bool {
-        guard Netns.exists(layout.bridgeNamespace) else { return false }
-        if spec.kubernetes != nil {
-            guard Netns.exists(layout.controlPlaneNamespace) else { return false }
-            for component in ControlPlane.components
-            where DetachedProcess.readPidfile(layout.controlPlaneDir + "/\(component).pid").map(DetachedProcess.isAlive) != true {
-                return false
-            }
+        guard nodesHealthy(spec) else { return false }
+        guard spec.kubernetes != nil else { return true }
+        return Netns.exists(layout.controlPlaneNamespace) && ControlPlane.components.allSatisfy {
+            DetachedProcess.readPidfile(layout.controlPlaneDir + "/\($0).pid").map(DetachedProcess.isAlive) == true
         }
+    }
+
+    /// Bridge, node namespaces and agents (what a control-plane repair needs intact).
+    func nodesHealthy(_ spec: ClusterSpec) -> Bool {
+        guard Netns.exists(layout.bridgeNamespace) else { return false }
+        if spec.kubernetes != nil, !Netns.exists(layout.controlPlaneNamespace) { return false }
         return spec.nodes.allSatisfy { node in
             Netns.exists(layout.nodeNamespace(node.name))
                 && DetachedProcess.readPidfile(layout.agentPidfile(node.name)).map(DetachedProcess.isAlive) == true

@@ -102,6 +102,7 @@ struct ClusterCommand: AsyncParsableCommand {
                                         kubernetes: kubernetes) { print($0) }
             switch result {
             case .alreadyUp: print("cluster '\(c.name)' is already up with \(nodes) nodes")
+            case .repaired: print("cluster '\(c.name)' repaired in \(formatSeconds(ContinuousClock.now - started))")
             case .created:
                 print("cluster '\(c.name)' is up: \(nodes) nodes in \(formatSeconds(ContinuousClock.now - started))")
             }

@@ -99,6 +99,39 @@ final class KubernetesControlPlaneTests: XCTestCase {
         XCTAssertTrue(wide.contains("NotReady"), wide)
     }
 
+    /// As kubelet and Cilium do, agents outlive their apiserver: a `kill -9`'d apiserver leaves the
+    /// nodes' agents and health probing running, and `cluster up` restarts only the dead component
+    /// on etcd's data (objects survive), after which every node heartbeats Ready again.
+    func testAgentsSurviveApiserverKillAndUpRestartsOnlyIt() throws {
+        let cluster = try ClusterFixture(nodes: 2, kubernetes: true)
+        defer { cluster.down() }
+        _ = try cluster.kubectl(["create", "namespace", "survives-restart"])
+        let agents = try ["node-1", "node-2"].map { try XCTUnwrap(DetachedProcess.readPidfile(cluster.layout.agentPidfile($0))) }
+        let etcd = try XCTUnwrap(DetachedProcess.readPidfile(cluster.layout.controlPlaneDir + "/etcd.pid"))
+        let apiserver = try XCTUnwrap(DetachedProcess.readPidfile(cluster.layout.controlPlaneDir + "/kube-apiserver.pid"))
+        kill(apiserver, SIGKILL)
+        Thread.sleep(forTimeInterval: 3)
+
+        XCTAssertTrue(agents.allSatisfy(DetachedProcess.isAlive), "agents must not die with the apiserver")
+        XCTAssertEqual(try cluster.status("node-1", probe: true).nodes.count, 2, "health probing goes on")
+        let log = try String(contentsOfFile: cluster.layout.agentLog("node-1"), encoding: .utf8)
+        XCTAssertTrue(log.contains("apiserver heartbeat failed"), "the agent says why its heartbeats fail")
+
+        let up = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "2", "--probe-ratio", "0"], timeout: 120)
+        XCTAssertEqual(up.status, 0, up.stderr)
+        XCTAssertTrue(up.stdout.contains("restarting kube-apiserver"), up.stdout)
+        XCTAssertTrue(up.stdout.contains("repaired"), up.stdout)
+        XCTAssertEqual(agents.map { DetachedProcess.readPidfile(cluster.layout.agentPidfile($0 == agents[0] ? "node-1" : "node-2")) },
+                       agents, "agents were not restarted")
+        XCTAssertEqual(DetachedProcess.readPidfile(cluster.layout.controlPlaneDir + "/etcd.pid"), etcd, "etcd kept running")
+        XCTAssertEqual(try cluster.kubectl(["get", "namespace", "survives-restart", "-o", "jsonpath={.metadata.name}"]),
+                       "survives-restart")
+        let ready = try cluster.kubectl(["get", "nodes", "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"Ready\")].status}"])
+        XCTAssertEqual(ready, "True True")
+        let log2 = try String(contentsOfFile: cluster.layout.agentLog("node-1"), encoding: .utf8)
+        XCTAssertTrue(log2.contains("apiserver heartbeat recovered"), "the agent resumed on its own")
+    }
+
     /// A machine without the build is told how to make it, and nothing is created.
     func testMissingBuildSaysHowToMakeItAndCreatesNothing() throws {
         let scratch = ClusterNaming.Scratch()

@@ -76,58 +76,96 @@ struct ControlPlane {
         progress("control plane: certificates and kubeconfigs")
         try pki.generate()
         try createNamespace()
-
-        progress("control plane: starting etcd and kube-apiserver \(kube.version)")
-        let etcdDir = layout.controlPlaneDir + "/etcd"
         try FileManager.default.createDirectory(atPath: etcdDir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        try spawn("etcd", [binaries.etcd, "--name=default", "--data-dir=\(etcdDir)",
-                           "--listen-client-urls=http://127.0.0.1:2379", "--advertise-client-urls=http://127.0.0.1:2379",
-                           "--listen-peer-urls=http://127.0.0.1:2380", "--initial-advertise-peer-urls=http://127.0.0.1:2380",
-                           "--initial-cluster=default=http://127.0.0.1:2380", "--listen-metrics-urls=http://127.0.0.1:2381",
-                           "--quota-backend-bytes=1073741824", "--logger=zap"])
-        let p = pki
-        try spawn("kube-apiserver", [
-            binaries.apiServer, "--etcd-servers=http://127.0.0.1:2379",
-            "--bind-address=0.0.0.0", "--secure-port=\(kube.apiServerPort)", "--insecure-port=0",
-            "--advertise-address=\(kube.apiServerIPv4)",
-            "--tls-cert-file=\(p.apiServerCertificate)", "--tls-private-key-file=\(p.apiServerKey)",
-            "--client-ca-file=\(p.caCertificate)",
-            "--service-account-key-file=\(p.serviceAccountPublicKey)",
-            "--service-account-signing-key-file=\(p.serviceAccountKey)",
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
-            "--allow-privileged=true", "--service-cluster-ip-range=\(kube.serviceCIDR)",
-            "--cert-dir=\(layout.controlPlaneDir)/apiserver-certs", "--profiling=false",
-            "--event-ttl=1h",
-        ] + dualStack)
-        try spawnForwarder(listener)
 
-        let started = ContinuousClock.now
-        try await withAdmin { admin in
-            try await waitReady(admin, timeout: .seconds(90))
-            progress("control plane: kube-apiserver ready in \(Self.seconds(ContinuousClock.now - started))")
-            try await ControlPlaneBootstrap(client: admin).install()
-        }
+        progress("control plane: starting etcd and kube-apiserver \(kube.version)")
+        try spawn("etcd")
+        try spawn("kube-apiserver")
+        try spawnForwarder(listener)
+        try await waitAPIServer(progress: progress)
+        try await withAdmin { try await ControlPlaneBootstrap(client: $0).install() }
 
         progress("control plane: starting kube-controller-manager and kube-scheduler")
-        let cm = p.componentKubeconfig("kube-controller-manager")
-        try spawn("kube-controller-manager", [
-            binaries.controllerManager, "--kubeconfig=\(cm)", "--authentication-kubeconfig=\(cm)",
-            "--authorization-kubeconfig=\(cm)", "--use-service-account-credentials=true",
-            "--root-ca-file=\(p.caCertificate)", "--service-account-private-key-file=\(p.serviceAccountKey)",
-            "--cluster-signing-cert-file=\(p.caCertificate)", "--cluster-signing-key-file=\(p.dir)/ca.key",
-            "--leader-elect=false", "--port=0", "--bind-address=127.0.0.1",
-            "--cert-dir=\(layout.controlPlaneDir)/controller-manager-certs",
-            "--node-monitor-period=1s", "--node-monitor-grace-period=\(kube.nodeMonitorGraceSeconds)s",
-            "--profiling=false",
-        ] + dualStack)
-        let sched = p.componentKubeconfig("kube-scheduler")
-        try spawn("kube-scheduler", [
-            binaries.scheduler, "--kubeconfig=\(sched)", "--authentication-kubeconfig=\(sched)",
-            "--authorization-kubeconfig=\(sched)", "--leader-elect=false", "--port=0", "--bind-address=127.0.0.1",
-            "--cert-dir=\(layout.controlPlaneDir)/scheduler-certs", "--profiling=false",
-        ] + dualStack)
+        try spawn("kube-controller-manager")
+        try spawn("kube-scheduler")
+    }
+
+    /// The components whose process is gone (a crash, a `kill -9`).
+    func deadComponents() -> [String] {
+        Self.components.filter { DetachedProcess.readPidfile(pidfile($0)).map(DetachedProcess.isAlive) != true }
+    }
+
+    /// Restarts only what died, on the data it left (etcd keeps the cluster's objects), as a
+    /// kubelet restarts a crashed static pod; the nodes' agents never stopped.
+    func repair(progress: (String) -> Void) async throws {
+        let dead = deadComponents()
+        guard !dead.isEmpty else { return }
+        progress("control plane: restarting \(dead.joined(separator: ", "))")
+        for component in dead {
+            if component == "apiserver-forward" {
+                try spawnForwarder(try HostListener(port: kube.hostPort))
+            } else {
+                try spawn(component)
+            }
+        }
+        try await waitAPIServer(progress: progress)
+    }
+
+    private var etcdDir: String { layout.controlPlaneDir + "/etcd" }
+    private func pidfile(_ component: String) -> String { layout.controlPlaneDir + "/\(component).pid" }
+
+    /// Each component's command line (the forwarder's is built with its socket).
+    private func argv(_ component: String) -> [String] {
+        let p = pki
+        switch component {
+        case "etcd":
+            return [binaries.etcd, "--name=default", "--data-dir=\(etcdDir)",
+                    "--listen-client-urls=http://127.0.0.1:2379", "--advertise-client-urls=http://127.0.0.1:2379",
+                    "--listen-peer-urls=http://127.0.0.1:2380", "--initial-advertise-peer-urls=http://127.0.0.1:2380",
+                    "--initial-cluster=default=http://127.0.0.1:2380", "--listen-metrics-urls=http://127.0.0.1:2381",
+                    "--quota-backend-bytes=1073741824", "--logger=zap"]
+        case "kube-apiserver":
+            return [
+                binaries.apiServer, "--etcd-servers=http://127.0.0.1:2379",
+                "--bind-address=0.0.0.0", "--secure-port=\(kube.apiServerPort)", "--insecure-port=0",
+                "--advertise-address=\(kube.apiServerIPv4)",
+                "--tls-cert-file=\(p.apiServerCertificate)", "--tls-private-key-file=\(p.apiServerKey)",
+                "--client-ca-file=\(p.caCertificate)",
+                "--service-account-key-file=\(p.serviceAccountPublicKey)",
+                "--service-account-signing-key-file=\(p.serviceAccountKey)",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
+                "--allow-privileged=true", "--service-cluster-ip-range=\(kube.serviceCIDR)",
+                "--cert-dir=\(layout.controlPlaneDir)/apiserver-certs", "--profiling=false",
+                "--event-ttl=1h",
+            ] + dualStack
+        case "kube-controller-manager":
+            let cm = p.componentKubeconfig(component)
+            return [
+                binaries.controllerManager, "--kubeconfig=\(cm)", "--authentication-kubeconfig=\(cm)",
+                "--authorization-kubeconfig=\(cm)", "--use-service-account-credentials=true",
+                "--root-ca-file=\(p.caCertificate)", "--service-account-private-key-file=\(p.serviceAccountKey)",
+                "--cluster-signing-cert-file=\(p.caCertificate)", "--cluster-signing-key-file=\(p.dir)/ca.key",
+                "--leader-elect=false", "--port=0", "--bind-address=127.0.0.1",
+                "--cert-dir=\(layout.controlPlaneDir)/controller-manager-certs",
+                "--node-monitor-period=1s", "--node-monitor-grace-period=\(kube.nodeMonitorGraceSeconds)s",
+                "--profiling=false",
+            ] + dualStack
+        default:  // kube-scheduler
+            let sched = p.componentKubeconfig(component)
+            return [
+                binaries.scheduler, "--kubeconfig=\(sched)", "--authentication-kubeconfig=\(sched)",
+                "--authorization-kubeconfig=\(sched)", "--leader-elect=false", "--port=0", "--bind-address=127.0.0.1",
+                "--cert-dir=\(layout.controlPlaneDir)/scheduler-certs", "--profiling=false",
+            ] + dualStack
+        }
+    }
+
+    private func waitAPIServer(progress: (String) -> Void) async throws {
+        let started = ContinuousClock.now
+        try await withAdmin { admin in try await waitReady(admin, timeout: .seconds(90)) }
+        progress("control plane: kube-apiserver ready in \(Self.seconds(ContinuousClock.now - started))")
     }
 
     /// Polls until every node's Ready condition is True (bounded), reporting who is still missing.
@@ -184,17 +222,17 @@ struct ControlPlane {
         try Netns.ip(namespace, "link", "set", "eth0", "up")
     }
 
-    private func spawn(_ component: String, _ argv: [String], inheriting fd: Int32? = nil) throws {
-        let pid = try DetachedProcess.spawn(["nsenter", "--net=/run/netns/\(namespace)"] + argv,
+    private func spawn(_ component: String, argv explicit: [String]? = nil, inheriting fd: Int32? = nil) throws {
+        let pid = try DetachedProcess.spawn(["nsenter", "--net=/run/netns/\(namespace)"] + (explicit ?? argv(component)),
                                             logPath: layout.controlPlaneLog(component), inheriting: fd)
-        try AtomicFile.write(Data("\(pid)\n".utf8), to: layout.controlPlaneDir + "/\(component).pid")
+        try AtomicFile.write(Data("\(pid)\n".utf8), to: pidfile(component))
     }
 
     /// `agent control-plane forward`, inside the namespace, serving the host-loopback socket.
     private func spawnForwarder(_ listener: HostListener) throws {
         let agent = DetachedProcess.executableDirectory + "/agent"
-        try spawn("apiserver-forward", [agent, "control-plane", "forward", "--listen-fd", "\(DetachedProcess.inheritedFD)",
-                                        "--connect", "127.0.0.1:\(kube.apiServerPort)"], inheriting: listener.fd)
+        try spawn("apiserver-forward", argv: [agent, "control-plane", "forward", "--listen-fd", "\(DetachedProcess.inheritedFD)",
+                                              "--connect", "127.0.0.1:\(kube.apiServerPort)"], inheriting: listener.fd)
         listener.close()
     }
 
@@ -208,7 +246,7 @@ struct ControlPlane {
             } catch {
                 lastError = "\(error)"
             }
-            guard DetachedProcess.readPidfile(layout.controlPlaneDir + "/kube-apiserver.pid").map(DetachedProcess.isAlive) == true else {
+            guard DetachedProcess.readPidfile(pidfile("kube-apiserver")).map(DetachedProcess.isAlive) == true else {
                 throw AgentError("kube-apiserver exited at start: \(Self.tail(layout.controlPlaneLog("kube-apiserver")))")
             }
             try await Task.sleep(for: .milliseconds(250))
@@ -232,7 +270,8 @@ final class HostListener {
     private(set) var fd: Int32
     let port: Int
 
-    init() throws {
+    /// `port` 0 lets the kernel pick one (a new cluster); a repair binds the cluster's own port again.
+    init(port: Int = 0) throws {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { throw AgentError("cannot create a socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
@@ -240,21 +279,21 @@ final class HostListener {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
+        addr.sin_port = UInt16(port).bigEndian
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard bound == 0, listen(s, 128) == 0 else {
             let err = String(cString: strerror(errno))
             Glibc.close(s)
-            throw AgentError("cannot listen on 127.0.0.1: \(err)")
+            throw AgentError("cannot listen on 127.0.0.1:\(port): \(err)")
         }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) }
         }
         fd = s
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        self.port = Int(UInt16(bigEndian: addr.sin_port))
     }
 
     func close() {
