@@ -31,8 +31,17 @@ public struct NodeAgent {
         let nodeIPs = [node.ipv4] + (node.ipv6.map { [$0] } ?? [])
         let agentSocket = layout.agentSocket(nodeName)
         try UnixSocketFile.prepare(agentSocket)
+        // With a control plane, the Kubernetes API is the source of nodes (the cluster file is out of the loop).
+        var kubernetes: [any Service] = []
+        var nodeList: any ClusterNodeList = ClusterFileNodes(layout: layout)
+        if let kube = spec.kubernetes {
+            let connection = try KubeConfig(path: layout.nodeKubeconfig(nodeName)).connection()
+            let client = try KubeClient(connection, timeout: .seconds(5))
+            kubernetes.append(NodeRegistration(client: client, node: node, kube: kube, clusterName: spec.name, logger: logger))
+            nodeList = KubernetesNodes(client: client, clusterName: spec.name)
+        }
         let agentAPI = Application(
-            router: AgentAPIRoutes.router(layout: layout, nodeName: nodeName, tracker: NodeDiffTracker()),
+            router: AgentAPIRoutes.router(nodes: nodeList, selfName: spec.fullName(node), tracker: NodeDiffTracker()),
             configuration: .init(address: .unixDomainSocket(path: agentSocket)), logger: logger)
 
         let health = try HealthDaemon(config: HealthDaemonConfig(
@@ -43,12 +52,6 @@ public struct NodeAgent {
         let controller = HealthEndpointController(endpoint: endpoint, healthIP: node.healthIPv4, logger: logger,
                                                   checkEvery: .seconds(timing.checkSeconds),
                                                   relaunchAfter: .seconds(timing.relaunchAfterSeconds))
-        var kubernetes: [any Service] = []
-        if let kube = spec.kubernetes {
-            let connection = try KubeConfig(path: layout.nodeKubeconfig(nodeName)).connection()
-            kubernetes.append(NodeRegistration(client: try KubeClient(connection, timeout: .seconds(5)), node: node,
-                                               kube: kube, clusterName: spec.name, logger: logger))
-        }
         let group = ServiceGroup(configuration: .init(
             services: [agentAPI] + health.services + [controller] + kubernetes,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -74,7 +74,10 @@ struct NodeRegistration: Service {
         let labels = ["kubernetes.io/hostname": node.name, "kubernetes.io/os": "linux",
                       "kubernetes.io/arch": NodeFacts.architecture, "nethealth.io/cluster": clusterName]
         let cidrs = [node.podCIDRv4] + (node.podCIDRv6.map { [$0] } ?? [])
-        let object = Node(metadata: ObjectMeta(name: node.name, labels: labels),
+        // Cilium's health-IP annotations: how peers' agents learn this node's health endpoint.
+        var annotations = [KubernetesNodes.healthIPv4Annotation: node.healthIPv4]
+        if let v6 = node.healthIPv6 { annotations[KubernetesNodes.healthIPv6Annotation] = v6 }
+        let object = Node(metadata: ObjectMeta(name: node.name, labels: labels, annotations: annotations),
                           spec: Node.Spec(podCIDR: node.podCIDRv4, podCIDRs: cidrs))
         do {
             try await client.create("/api/v1/nodes", object)
