@@ -9,6 +9,7 @@ public struct Pod: Codable, Sendable {
     public struct Spec: Codable, Sendable {
         public var nodeName: String?
         public var hostNetwork: Bool?
+        public var dnsPolicy: String?
         public var containers: [Container]
         public var terminationGracePeriodSeconds: Int?
     }
@@ -19,8 +20,15 @@ public struct Pod: Codable, Sendable {
         public var command: [String]?
         public var args: [String]?
         public var env: [EnvVar]?
+        public var ports: [ContainerPort]?
         public var readinessProbe: Probe?
         public var livenessProbe: Probe?
+    }
+
+    public struct ContainerPort: Codable, Sendable {
+        public var containerPort: Int
+        public var hostPort: Int?
+        public var `protocol`: String?
     }
 
     public struct EnvVar: Codable, Sendable {
@@ -139,4 +147,48 @@ public struct Pod: Codable, Sendable {
 extension ObjectMeta {
     /// Set once the pod is being deleted (the kubelet then stops it and finishes the delete).
     public var isDeleting: Bool { deletionTimestamp != nil }
+}
+
+/// v1 Service (the fields a proxy and a DNS server read); named apart from ServiceLifecycle's `Service`.
+public struct KubeService: Codable, Sendable {
+    public var metadata: ObjectMeta
+    public var spec: Spec
+
+    public struct Spec: Codable, Sendable {
+        public var type: String?
+        public var clusterIP: String?
+        public var ports: [Port]?
+    }
+
+    public struct Port: Codable, Sendable {
+        public var name: String?
+        public var `protocol`: String?
+        public var port: Int
+        public var targetPort: Pod.IntOrString?
+        public var nodePort: Int?
+    }
+
+    public var isHeadless: Bool { spec.clusterIP == nil || spec.clusterIP == "None" || spec.clusterIP == "" }
+}
+
+/// v1 Endpoints: a Service's ready (and not-ready) backends, per port set.
+public struct Endpoints: Codable, Sendable {
+    public var metadata: ObjectMeta
+    public var subsets: [Subset]?
+
+    public struct Subset: Codable, Sendable {
+        public var addresses: [Address]?
+        public var ports: [Port]?
+    }
+
+    public struct Address: Codable, Sendable {
+        public var ip: String
+        public var nodeName: String?
+    }
+
+    public struct Port: Codable, Sendable {
+        public var name: String?
+        public var port: Int
+        public var `protocol`: String?
+    }
 }

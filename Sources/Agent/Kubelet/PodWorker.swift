@@ -77,6 +77,11 @@ actor PodWorker {
                 if Netns.exists(netns) { PodNetwork.remove(namespace: netns) }  // left by an earlier agent
                 try PodNetwork(layout: layout, node: node).create(pod: "\(namespace)/\(name)", ipv4: ip, namespace: netns)
             }
+            // kubelet's resolv.conf: ClusterFirst pods (and ClusterFirstWithHostNet host pods) ask this node's DNS replica.
+            let policy = pod.spec.dnsPolicy ?? "ClusterFirst"
+            if (!hostNetwork && policy != "Default" && policy != "None") || (hostNetwork && policy == "ClusterFirstWithHostNet") {
+                try ResolvConf.write(ResolvConf.clusterFirst(nameserver: ServiceRole.dnsIP(node), namespace: namespace), namespace: netns)
+            }
         } catch {
             logger.error("pod \(namespace)/\(name): network setup failed: \(error)")
             Task { await events.record(pod, container: nil, reason: "FailedCreatePodSandBox", message: "\(error)") }
