@@ -44,7 +44,8 @@ final class KubernetesWorkloadTests: XCTestCase {
     }
 
     /// Each check can fail through the API view: with node-1's service rules gone, its ClusterIP
-    /// client cannot reach echo-b and kubelet reports it unready with curl's own error.
+    /// client cannot reach echo and kubelet reports it unready with curl's own error; the proxy
+    /// role notices at its next resync (10 s) and puts them back.
     func testDeletedServiceRulesShowAsUnreadyWithCurlsError() throws {
         guard (try? ControlPlaneBinaries.locate()) != nil else { return XCTFail("run scripts/build-kubernetes.sh") }
         let cluster = try ClusterFixture(nodes: 2, kubernetes: true)
@@ -91,10 +92,11 @@ final class KubernetesWorkloadTests: XCTestCase {
         }
         try cluster.eventually("client Ready through DNS and the ClusterIP", timeout: 30) { try ready() == "True" }
 
-        ServiceProxy.remove(namespace: cluster.layout.nodeNamespace("node-1"))
+        ServiceProxy.remove(namespace: cluster.layout.nodeNamespace("node-1"), table: ServiceProxy.kubernetesTable)
         try cluster.eventually("client unready without node-1's service rules", timeout: 20) { try ready() == "False" }
         let events = try cluster.kubectl(["get", "events", "--field-selector", "involvedObject.name=client,reason=Unhealthy",
                                           "-o", "jsonpath={.items[*].message}"])
         XCTAssertTrue(events.contains("Readiness probe failed: curl: (28)") || events.contains("Readiness probe failed: curl: (7)"), events)
+        try cluster.eventually("client Ready again once the proxy resynced", timeout: 30) { try ready() == "True" }
     }
 }

@@ -5,7 +5,7 @@ import ServiceLifecycle
 
 /// The node agent as its node's kube-proxy and node-local DNS: every second it reads Services,
 /// Endpoints and this node's Pods from the API and, when anything changed, replaces the node's
-/// `nethealth_svc` nftables table (ClusterIP, NodePort on this node's IP, hostPort of its pods)
+/// `nethealth_k8s` nftables table (ClusterIP, NodePort on this node's IP, hostPort of its pods)
 /// and the hosts file of its DNS replica (`<svc>.<ns>.svc.cluster.local`; headless Services name
 /// their ready endpoints). IPv4 only; one backend per Service port (the first ready endpoint).
 struct ServiceRole: Service {
@@ -14,8 +14,10 @@ struct ServiceRole: Service {
     let layout: StateLayout
     let logger: Logger
 
-    /// One replica per node, so its namespace name carries the node's.
-    var dnsPod: String { ClusterDNS.podName(node: node.name) }
+    /// One replica per node, so its namespace name carries the node's (and differs from conntest's `kube-dns-<node>`).
+    var dnsPod: String { "node-local-dns-\(node.name)" }
+    /// As kube-proxy's sync period: rules someone removed come back within this.
+    static let resyncEvery: Duration = .seconds(10)
 
     /// The replica's address in this node's pod range (conntest's own DNS uses .3).
     static func dnsIP(_ node: ClusterSpec.NodeSpec) -> String {
@@ -31,6 +33,7 @@ struct ServiceRole: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var last: (rules: [ServiceProxy.Rule], hosts: String)?
+            var lastResync = ContinuousClock.now
             var replica: pid_t?
             var failing = false
             while !Task.isCancelled {
@@ -40,10 +43,18 @@ struct ServiceRole: Service {
                         last = nil
                     }
                     let wanted = try await desired()
-                    if last?.rules != wanted.rules {
-                        try ServiceProxy(layout: layout, node: node).install(wanted.rules)
+                    let proxy = ServiceProxy(layout: layout, node: node, table: ServiceProxy.kubernetesTable)
+                    // Re-applied whole each sync period: a removed table or service route (conntest's
+                    // cleanup deletes the route it shares) comes back.
+                    if ContinuousClock.now - lastResync >= Self.resyncEvery {
+                        lastResync = .now
+                        if !ServiceProxy.hasTable(ServiceProxy.kubernetesTable, namespace: layout.nodeNamespace(node.name)) {
+                            logger.warning("proxy: service rules were removed from the node; restoring them")
+                        }
+                        last = nil
                     }
-                    if last?.hosts != wanted.hosts {
+                    if last?.rules != wanted.rules { try proxy.install(wanted.rules) }
+                    if last?.hosts != wanted.hosts || !FileManager.default.fileExists(atPath: dns.hostsPath) {
                         try AtomicFile.write(Data(wanted.hosts.utf8), to: dns.hostsPath)
                         chmod(dns.hostsPath, 0o644)
                         if let replica { kill(replica, SIGHUP) }  // dnsmasq re-reads --addn-hosts
