@@ -20,18 +20,7 @@ struct KubeletRole: Service {
         let state = KubeletState()
         let events = PodEvents(client: client, host: node.name, logger: logger)
         await cancelWhenGracefulShutdown {
-            var failing = false
-            while !Task.isCancelled {
-                do {
-                    try await sync(state, events)
-                    if failing { logger.info("kubelet: pod list recovered") }
-                    failing = false
-                } catch {
-                    if !failing { logger.warning("kubelet: cannot list this node's pods: \(error)") }
-                    failing = true
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
+            await SyncLoop.run("kubelet", every: .seconds(1), logger: logger) { try await sync(state, events) }
         }
         // As kubelet on restart: running pods are left as they are (the next agent rebuilds them).
     }

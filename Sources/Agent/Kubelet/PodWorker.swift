@@ -161,7 +161,11 @@ actor PodWorker {
         } else {
             command = ["/bin/sh", "-c", "echo 'probe type not supported by the local node agent (exec and httpGet with a numeric port are)' >&2; exit 1"]
         }
-        func positive(_ v: Int?, _ fallback: Int) -> Double { Double((v ?? 0) > 0 ? v! : fallback) }
+        // Kubernetes treats 0 (and absent) as the default for these fields.
+        func positive(_ v: Int?, _ fallback: Int) -> Double {
+            guard let v, v > 0 else { return Double(fallback) }
+            return Double(v)
+        }
         return ProbeSpec(command: command, initialDelaySeconds: Double(max(0, p.initialDelaySeconds ?? 0)),
                          periodSeconds: positive(p.periodSeconds, 10), timeoutSeconds: positive(p.timeoutSeconds, 1),
                          successThreshold: Int(positive(p.successThreshold, 1)), failureThreshold: Int(positive(p.failureThreshold, 3)))

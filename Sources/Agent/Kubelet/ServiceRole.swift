@@ -35,38 +35,29 @@ struct ServiceRole: Service {
             var last: (rules: [ServiceProxy.Rule], hosts: String)?
             var lastResync = ContinuousClock.now
             var replica: pid_t?
-            var failing = false
-            while !Task.isCancelled {
-                do {
-                    if replica.map(DetachedProcess.isAlive) != true {
-                        replica = try startDNS()
-                        last = nil
-                    }
-                    let wanted = try await desired()
-                    let proxy = ServiceProxy(layout: layout, node: node, table: ServiceProxy.kubernetesTable)
-                    // Re-applied whole each sync period: a removed table or service route (conntest's
-                    // cleanup deletes the route it shares) comes back.
-                    if ContinuousClock.now - lastResync >= Self.resyncEvery {
-                        lastResync = .now
-                        if !ServiceProxy.hasTable(ServiceProxy.kubernetesTable, namespace: layout.nodeNamespace(node.name)) {
-                            logger.warning("proxy: service rules were removed from the node; restoring them")
-                        }
-                        last = nil
-                    }
-                    if last?.rules != wanted.rules { try proxy.install(wanted.rules) }
-                    if last?.hosts != wanted.hosts || !FileManager.default.fileExists(atPath: dns.hostsPath) {
-                        try AtomicFile.write(Data(wanted.hosts.utf8), to: dns.hostsPath)
-                        chmod(dns.hostsPath, 0o644)
-                        if let replica { kill(replica, SIGHUP) }  // dnsmasq re-reads --addn-hosts
-                    }
-                    last = wanted
-                    if failing { logger.info("proxy/dns: recovered") }
-                    failing = false
-                } catch {
-                    if !failing { logger.warning("proxy/dns: \(error)") }
-                    failing = true
+            await SyncLoop.run("proxy/dns", every: .seconds(1), logger: logger) {
+                if replica.map(DetachedProcess.isAlive) != true {
+                    replica = try startDNS()
+                    last = nil
                 }
-                try? await Task.sleep(for: .seconds(1))
+                let wanted = try await desired()
+                let proxy = ServiceProxy(layout: layout, node: node, table: ServiceProxy.kubernetesTable)
+                // Re-applied whole each sync period: a removed table or service route (conntest's
+                // cleanup deletes the route it shares) comes back.
+                if ContinuousClock.now - lastResync >= Self.resyncEvery {
+                    lastResync = .now
+                    if !ServiceProxy.hasTable(ServiceProxy.kubernetesTable, namespace: layout.nodeNamespace(node.name)) {
+                        logger.warning("proxy: service rules were removed from the node; restoring them")
+                    }
+                    last = nil
+                }
+                if last?.rules != wanted.rules { try proxy.install(wanted.rules) }
+                if last?.hosts != wanted.hosts || !FileManager.default.fileExists(atPath: dns.hostsPath) {
+                    try AtomicFile.write(Data(wanted.hosts.utf8), to: dns.hostsPath)
+                    chmod(dns.hostsPath, 0o644)
+                    if let replica { kill(replica, SIGHUP) }  // dnsmasq re-reads --addn-hosts
+                }
+                last = wanted
             }
         }
     }
