@@ -1,6 +1,8 @@
 import Foundation
 import HealthAPI
 import KubeClient
+import Logging
+import ServiceLifecycle
 
 /// Where the agent learns the cluster's nodes, which `/v1/cluster/nodes` serves as diffs.
 protocol ClusterNodeList: Sendable {
@@ -19,8 +21,10 @@ struct ClusterFileNodes: ClusterNodeList {
 
 /// The Kubernetes API's Nodes, as Cilium's node manager sees them: InternalIP (else ExternalIP) of
 /// each family as the primary address, the remaining addresses as secondaries, and the health
-/// endpoint from the node's health-IP annotations. Served from the last good list while the
-/// apiserver is unreachable, as the agent's in-memory node cache would be.
+/// endpoint from the node's health-IP annotations. Each request lists afresh (bounded by 1 s, well
+/// inside the health daemon's own 5 s); when the apiserver does not answer, the last view is served,
+/// which a background loop (`refreshLoop`) keeps at most a second old, as the agent's in-memory
+/// node cache would.
 actor KubernetesNodes: ClusterNodeList {
     let client: KubeClient
     let clusterName: String
@@ -33,14 +37,25 @@ actor KubernetesNodes: ClusterNodeList {
 
     func current() async throws -> [NodeElement] {
         do {
-            let list = try await client.get("/api/v1/nodes", as: ObjectList<Node>.self)
-            let nodes = list.items.compactMap { Self.element($0, cluster: clusterName) }
-            lastGood = nodes
-            return nodes
+            return try await refresh(timeout: .seconds(1))
         } catch {
             if let lastGood { return lastGood }
             throw error
         }
+    }
+
+    @discardableResult
+    func refresh(timeout: Duration? = nil) async throws -> [NodeElement] {
+        let data = try await client.request(.GET, "/api/v1/nodes", timeout: timeout)
+        let list = try KubeClient.decode(ObjectList<Node>.self, data, path: "/api/v1/nodes")
+        let nodes = list.items.compactMap { Self.element($0, cluster: clusterName) }
+        lastGood = nodes
+        return nodes
+    }
+
+    /// Keeps the cached list fresh until cancelled.
+    nonisolated func refreshLoop(logger: Logger) async {
+        await SyncLoop.run("node list", every: .seconds(1), logger: logger) { try await self.refresh() }
     }
 
     static let healthIPv4Annotation = "network.cilium.io/ipv4-health-ip"
@@ -80,5 +95,15 @@ actor KubernetesNodes: ClusterNodeList {
             primaryAddress: NodeAddressing(ipv4: element(v4), ipv6: element(v6)),
             secondaryAddresses: secondaries,
             healthEndpointAddress: health4 == nil && health6 == nil ? nil : NodeAddressing(ipv4: health4, ipv6: health6))
+    }
+}
+
+/// Runs `KubernetesNodes.refreshLoop` as one of the agent's services.
+struct NodeListRefresh: Service {
+    let nodes: KubernetesNodes
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await nodes.refreshLoop(logger: logger) }
     }
 }

@@ -156,9 +156,9 @@ public struct LocalCluster {
 
     @discardableResult
     private func teardown() -> (namespaces: Int, processes: Int) {
-        let owned = Netns.list().filter(layout.ownsNamespace)
         var killed = 0
-        // Agents first so they do not relaunch their endpoints while we delete them.
+        // Agents first so they do not relaunch their endpoints (or start pods) while we delete them;
+        // only then are the namespaces listed, so none an agent made meanwhile survives.
         let nodeDirs = (try? FileManager.default.contentsOfDirectory(atPath: layout.clusterDir)) ?? []
         for dir in nodeDirs {
             if let pid = DetachedProcess.readPidfile(layout.agentPidfile(dir)), DetachedProcess.isAlive(pid) {
@@ -166,6 +166,7 @@ public struct LocalCluster {
                 killed += 1
             }
         }
+        let owned = Netns.list().filter(layout.ownsNamespace)
         for ns in owned {
             for pid in Netns.pids(ns) where DetachedProcess.isAlive(pid) {
                 DetachedProcess.stop(pid, grace: 2)

@@ -40,7 +40,9 @@ public struct NodeAgent {
             kubernetes.append(NodeRegistration(client: client, node: node, kube: kube, clusterName: spec.name, logger: logger))
             kubernetes.append(KubeletRole(client: client, node: node, layout: layout, logger: logger))
             kubernetes.append(ServiceRole(client: client, node: node, layout: layout, logger: logger))
-            nodeList = KubernetesNodes(client: client, clusterName: spec.name)
+            let kubeNodes = KubernetesNodes(client: client, clusterName: spec.name)
+            kubernetes.append(NodeListRefresh(nodes: kubeNodes, logger: logger))
+            nodeList = kubeNodes
         }
         let agentAPI = Application(
             router: AgentAPIRoutes.router(nodes: nodeList, selfName: spec.fullName(node), tracker: NodeDiffTracker()),

@@ -106,6 +106,8 @@ final class KubernetesControlPlaneTests: XCTestCase {
         let cluster = try ClusterFixture(nodes: 2, kubernetes: true)
         defer { cluster.down() }
         _ = try cluster.kubectl(["create", "namespace", "survives-restart"])
+        // The view the agents have before the outage is what they must keep.
+        try cluster.eventually("node-1's health view complete", timeout: 20) { try cluster.status("node-1").nodes.count == 2 }
         let agents = try ["node-1", "node-2"].map { try XCTUnwrap(DetachedProcess.readPidfile(cluster.layout.agentPidfile($0))) }
         let etcd = try XCTUnwrap(DetachedProcess.readPidfile(cluster.layout.controlPlaneDir + "/etcd.pid"))
         let apiserver = try XCTUnwrap(DetachedProcess.readPidfile(cluster.layout.controlPlaneDir + "/kube-apiserver.pid"))
