@@ -104,6 +104,29 @@ final class CLITests: XCTestCase {
         XCTAssertEqual((object?["items"] as? [Any])?.count, 21)
     }
 
+    /// A filter that matches nothing is a typo, not an empty manifest to apply (that would pass).
+    func testFilterMatchingNothingIsAUsageError() throws {
+        assertOneLineError(try run(["generate", "-t", "name=does-not-exist"]), mentions: ["-t name=does-not-exist", "conntest ls"])
+        assertOneLineError(try run(["ls", "-t", "name=does-not-exist"]), mentions: ["-t name=does-not-exist"])
+    }
+
+    func testUnwritableOutputPathsAreNamed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conntest-paths-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        assertOneLineError(try run(["examples", "--output-dir", file.path]), mentions: ["--output-dir '\(file.path)': not a directory"])
+        assertOneLineError(try run(["examples", "--output-dir", dir.path + "/missing"]), mentions: ["no such directory"])
+        assertOneLineError(try run(["generate", "--output-file", dir.path]), mentions: ["--output-file '\(dir.path)': is a directory"])
+        assertOneLineError(try run(["generate", "--output-file", dir.path + "/missing/x.yaml"]),
+                           mentions: ["cannot create a file in '\(dir.path)/missing': no such file or directory"])
+        for r in [try run(["examples", "--output-dir", file.path]), try run(["generate", "--output-file", dir.path])] {
+            XCTAssertFalse(r.stderr.contains("NSCocoaErrorDomain"), r.stderr)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["a-file"], "nothing left behind")
+    }
+
     func testHelpExitsZeroAndDocumentsTags() throws {
         let help = try run(["generate", "--help"])
         XCTAssertEqual(help.status, 0)

@@ -1,5 +1,6 @@
-/// `--timeout` values as Go durations write them: `90s`, `2m`, `1m30s`; a bare number is seconds.
-public enum RunTimeout {
+/// Durations as Go's time.ParseDuration reads them, for `--timeout` flags: `90s`, `2m`, `1m30s`,
+/// `500ms`; a bare number is seconds. Positive and finite only.
+public enum GoDuration {
     public static func parse(_ text: String) -> Duration? {
         if let seconds = Double(text), seconds > 0, seconds.isFinite { return .milliseconds(Int64(seconds * 1000)) }
         var total = 0.0
