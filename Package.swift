@@ -14,11 +14,13 @@ let package = Package(
         .executable(name: "conntest", targets: ["ConnTestCLI"]),
         .executable(name: "echo-server", targets: ["EchoServerCLI"]),
         .executable(name: "nfq-delay", targets: ["NFQDelayCLI"]),
+        .executable(name: "fuzz-parsers", targets: ["FuzzParsers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -36,6 +38,8 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -65,7 +69,7 @@ let package = Package(
         ], swiftSettings: strict),
         // The entry point shared by the CLIs (exit codes, error wording).
         .target(name: "CommandLineSupport", dependencies: [
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HTTPSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "AgentCLI", dependencies: [
             "Agent", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -75,29 +79,35 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "HealthResponderCLI", dependencies: [
-            "HealthDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HealthDaemon", "HTTPSupport", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         .executableTarget(name: "ICMPBench", dependencies: [
             "ICMPProbe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "bench/ICMPBench", swiftSettings: strict),
+        // libFuzzer target for the parsers of outside input (bench/fuzz.sh builds it with
+        // -sanitize=fuzzer); a plain build replays saved inputs, e.g. bench/fuzz/regressions.
+        .executableTarget(name: "FuzzParsers", dependencies: [
+            "HealthAPI", "ConnTest", .product(name: "Yams", package: "Yams"),
+        ], path: "bench/fuzz/FuzzParsers", swiftSettings: strict),
         // The connectivity-check workload model and its upstream-compatible YAML.
         .target(name: "ConnTest", swiftSettings: strict),
         // The workload made real on a local cluster: pods, cluster DNS, services, probes.
         .target(name: "ConnTestLocal", dependencies: ["Agent", "ConnTest", "Datapath"], swiftSettings: strict),
         .executableTarget(name: "ConnTestCLI", dependencies: [
-            "ConnTest", "ConnTestLocal", "Agent", "CommandLineSupport",
+            "ConnTest", "ConnTestLocal", "Agent", "CommandLineSupport", "HealthAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // The json-mock server the checks target.
         .target(name: "EchoServer", dependencies: [
+            "HTTPSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "EchoServerCLI", dependencies: [
-            "EchoServer", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EchoServer", "HTTPSupport", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .testTarget(name: "ConnTestTests", dependencies: [
             "ConnTest", "ConnTestCLI", .product(name: "Yams", package: "Yams"),
@@ -115,8 +125,8 @@ let package = Package(
         .testTarget(name: "HealthAPITests", dependencies: ["HealthAPI"], swiftSettings: strict),
         // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
         .testTarget(name: "LocalClusterTests", dependencies: [
-            "HealthAPI", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
-            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath",
+            "HealthAPI", "HTTPSupport", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
+            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "FuzzParsers",
         ], swiftSettings: strict),
     ]
 )

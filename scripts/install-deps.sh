@@ -2,7 +2,7 @@
 # Installs the Debian packages the suite and its tests use (root). Swift 6.3 must already be on PATH.
 set -euo pipefail
 packages=(iproute2 nftables iptables iputils-ping fping util-linux curl openssl procps python3 dnsmasq-base
-          libbpf-dev libelf-dev libnetfilter-queue-dev)
+          libbpf-dev libelf-dev libnetfilter-queue-dev wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
