@@ -8,6 +8,8 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     public var probeRatio: Double
     /// Absent in files written before it existed: upstream's timing then applies.
     public var endpointCheck: EndpointCheckTiming?
+    /// Group of the agents' API sockets (mode 0660); nil: `cilium` if it exists, else root only.
+    public var socketGroup: String?
     public var nodes: [NodeSpec]
 
     /// How the agent watches its health endpoint (upstream controller `cilium-health-ep`).

@@ -22,58 +22,75 @@ public struct LocalCluster {
 
     // MARK: up
 
-    public enum UpResult: Equatable { case created, alreadyUp }
+    public enum UpResult: Equatable {
+        case created, alreadyUp
+        /// A damaged cluster was mended: these nodes were restarted or rebuilt, the rest left alone.
+        case repaired(nodes: [String])
+    }
 
-    /// Idempotent: an intact cluster of the same shape is left alone; a broken one is rebuilt.
-    public func up(nodes: Int, ipv6: Bool, probeRatio: Double,
-                   endpointCheck: ClusterSpec.EndpointCheckTiming = .upstream,
-                   progress: (String) -> Void) async throws -> UpResult {
-        guard endpointCheck.checkSeconds > 0, endpointCheck.relaunchAfterSeconds > 0 else {
-            throw AgentError("health endpoint check interval and relaunch delay must be positive")
-        }
-        guard (1...ClusterSpec.maxNodes).contains(nodes) else {
-            throw AgentError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
-        }
-        _ = try ProbeIntervalCheck.validate(probeRatio)
+    /// Idempotent: an intact cluster is left alone, a damaged one has only its damaged nodes
+    /// rebuilt, keeping its settings; a request to change a running cluster's settings is refused.
+    /// Every value is checked before anything is created; a failure after that removes what was made.
+    public func up(_ request: ClusterUpRequest, progress: (String) -> Void) async throws -> UpResult {
+        try request.validate()
         let lock = try ClusterLock(path: layout.lockPath)
         defer { lock.release() }
 
+        var rebuild: ClusterSpec?
         if let existing = try? ClusterSpec.load(layout.specPath) {
-            if existing.nodes.count != nodes || existing.ipv6 != ipv6 {
-                throw AgentError("cluster '\(name)' is up with \(existing.nodes.count) nodes\(existing.ipv6 ? " (dual-stack)" : ""); "
-                    + "run `agent cluster down --name \(name)` first")
+            try request.checkMatches(existing)
+            // BEGIN repair (issue 14): only what is damaged, with the cluster's own settings.
+            let repair = ClusterRepair(layout: layout, spec: existing)
+            let findings = repair.findings()
+            if findings.isEmpty { return .alreadyUp }
+            progress("cluster '\(name)' is damaged (\(findings.map(\.description).joined(separator: ", ")))")
+            if findings != [.bridgeMissing] {
+                let nodes = try repair.repairNodes(findings)
+                if !nodes.isEmpty {
+                    progress("restarting \(nodes.joined(separator: ", "))")
+                    try await waitForAgents(existing, only: nodes, timeout: .seconds(30))
+                }
+                try AgentSupervisor(layout: layout).start()
+                return .repaired(nodes: nodes)
             }
-            if isHealthy(existing) { return .alreadyUp }
-            progress("cluster '\(name)' is damaged; rebuilding")
+            progress("rebuilding cluster '\(name)' with its settings")
+            rebuild = existing
+            // END repair
         }
         teardown()
 
-        let spec = ClusterSpec.plan(name: name, nodeCount: nodes, ipv6: ipv6, probeRatio: probeRatio,
-                                    endpointCheck: endpointCheck)
+        let spec = rebuild ?? request.plan(name: name)
+        let nodes = spec.nodes.count
         do {
             progress("creating \(nodes) node namespaces and bridge")
             try ClusterNetwork(layout: layout, spec: spec).create()
             try spec.save(layout.specPath)
-            let agent = DetachedProcess.executableDirectory + "/agent"
             for node in spec.nodes {
-                try FileManager.default.createDirectory(atPath: layout.nodeDir(node.name), withIntermediateDirectories: true)
-                _ = try DetachedProcess.spawn(
-                    ["nsenter", "--net=/run/netns/\(layout.nodeNamespace(node.name))", agent, "node", "run",
-                     "--cluster", name, "--node", node.name, "--state-dir", layout.root],
-                    logPath: layout.agentLog(node.name))
+                _ = try AgentSupervisor.spawnAgent(node.name, layout: layout)
             }
             progress("waiting for \(nodes) agents")
             try await waitForAgents(spec, timeout: .seconds(30))
+            try AgentSupervisor(layout: layout).start()
         } catch {
             teardown()
+            unlink(layout.lockPath)  // nothing is left of the cluster, so neither is its lock
             throw error
         }
         return .created
     }
 
-    private func waitForAgents(_ spec: ClusterSpec, timeout: Duration) async throws {
+    /// The former signature, for callers that always pass every setting.
+    public func up(nodes: Int, ipv6: Bool, probeRatio: Double,
+                   endpointCheck: ClusterSpec.EndpointCheckTiming = .upstream,
+                   progress: (String) -> Void) async throws -> UpResult {
+        try await up(ClusterUpRequest(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio,
+                                      endpointCheckSeconds: endpointCheck.checkSeconds,
+                                      endpointRelaunchSeconds: endpointCheck.relaunchAfterSeconds), progress: progress)
+    }
+
+    func waitForAgents(_ spec: ClusterSpec, only: [String]? = nil, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
-        var pending = spec.nodes.map(\.name)
+        var pending = only ?? spec.nodes.map(\.name)
         while !pending.isEmpty {
             var still: [String] = []
             for node in pending where !(await answers(node)) { still.append(node) }
@@ -99,14 +116,6 @@ public struct LocalCluster {
         return text.split(separator: "\n").suffix(3).joined(separator: " | ")
     }
 
-    func isHealthy(_ spec: ClusterSpec) -> Bool {
-        guard Netns.exists(layout.bridgeNamespace) else { return false }
-        return spec.nodes.allSatisfy { node in
-            Netns.exists(layout.nodeNamespace(node.name))
-                && DetachedProcess.readPidfile(layout.agentPidfile(node.name)).map(DetachedProcess.isAlive) == true
-        }
-    }
-
     // MARK: down
 
     /// Removes every process, namespace and file of this cluster, also after a crash (nothing is
@@ -123,6 +132,7 @@ public struct LocalCluster {
     private func teardown() -> (namespaces: Int, processes: Int) {
         let owned = Netns.list().filter(layout.ownsNamespace)
         var killed = 0
+        AgentSupervisor(layout: layout).stop()  // first, or it restarts the agents stopped below
         // Agents first so they do not relaunch their endpoints while we delete them.
         let nodeDirs = (try? FileManager.default.contentsOfDirectory(atPath: layout.clusterDir)) ?? []
         for dir in nodeDirs {

@@ -30,12 +30,16 @@ public struct NodeAgent {
         let nodeIPs = [node.ipv4] + (node.ipv6.map { [$0] } ?? [])
         let agentSocket = layout.agentSocket(nodeName)
         try UnixSocketFile.prepare(agentSocket)
+        let socketGroup = try UnixSocketFile.resolveGroup(spec.socketGroup)
         let agentAPI = Application(
             router: AgentAPIRoutes.router(layout: layout, nodeName: nodeName, tracker: NodeDiffTracker()),
-            configuration: .init(address: .unixDomainSocket(path: agentSocket)), logger: logger)
+            server: HTTPServerLimits.standard.server,
+            configuration: .init(address: .unixDomainSocket(path: agentSocket)),
+            onServerRunning: UnixSocketFile.restrictWhenBound(agentSocket, group: socketGroup, logger: logger),
+            logger: logger)
 
         let health = try HealthDaemon(config: HealthDaemonConfig(
-            socketPath: layout.healthSocket(nodeName), agent: .unix(path: agentSocket),
+            socketPath: layout.healthSocket(nodeName), socketGroup: socketGroup, agent: .unix(path: agentSocket),
             responderAddresses: nodeIPs, probeRatio: spec.probeRatio, metricsAddresses: nodeIPs), logger: logger)
 
         let timing = spec.endpointCheck ?? .upstream

@@ -9,6 +9,8 @@ import ServiceLifecycle
 /// Settings of the health subsystem that runs inside each node's agent.
 public struct HealthDaemonConfig: Sendable {
     public var socketPath: String
+    /// Group given the API socket (mode 0660); nil leaves root's group.
+    public var socketGroup: gid_t?
     public var agent: APIEndpoint
     /// Node addresses the `/hello` responder binds (upstream: node internal IPv4/IPv6).
     public var responderAddresses: [String]
@@ -19,11 +21,12 @@ public struct HealthDaemonConfig: Sendable {
     public var metricsAddresses: [String]
     public var metricsPort: Int
 
-    public init(socketPath: String, agent: APIEndpoint, responderAddresses: [String], responderPort: Int = 4240,
+    public init(socketPath: String, socketGroup: gid_t? = nil, agent: APIEndpoint, responderAddresses: [String], responderPort: Int = 4240,
                 probeRatio: Double = 0.5, icmpAttempts: Int = 3, metricsAddresses: [String] = [], metricsPort: Int = 9962) {
         self.metricsAddresses = metricsAddresses
         self.metricsPort = metricsPort
         self.socketPath = socketPath
+        self.socketGroup = socketGroup
         self.agent = agent
         self.responderAddresses = responderAddresses
         self.responderPort = responderPort
@@ -47,11 +50,14 @@ public struct HealthDaemon: Sendable {
         let api = Application(
             router: HealthAPIRoutes.router(prober: prober, agent: APIClient(endpoint: config.agent, timeout: .seconds(5)),
                                            startedAt: .now),
-            configuration: .init(address: .unixDomainSocket(path: config.socketPath)), logger: logger)
+            server: HTTPServerLimits.standard.server,
+            configuration: .init(address: .unixDomainSocket(path: config.socketPath)),
+            onServerRunning: UnixSocketFile.restrictWhenBound(config.socketPath, group: config.socketGroup, logger: logger),
+            logger: logger)
         let responders = HelloResponder.applications(addresses: config.responderAddresses, port: config.responderPort,
                                                      logger: logger)
         let metrics = config.metricsAddresses.map { address in
-            Application(router: MetricsRoutes.router(prober: prober),
+            Application(router: MetricsRoutes.router(prober: prober), server: HTTPServerLimits.standard.server,
                         configuration: .init(address: .hostname(address, port: config.metricsPort)), logger: logger)
         }
         self.prober = prober

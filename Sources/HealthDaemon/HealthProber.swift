@@ -108,15 +108,20 @@ public actor HealthProber {
     // MARK: Probing
 
     /// The periodic loop: waits for the agent, then runs rate-limited rounds until cancelled.
+    /// The first round probes every address at once, so a (re)started agent's view is filled
+    /// within one probe deadline instead of one interval (which can be minutes); later rounds
+    /// are spread over the interval.
     public func run() async {
         while !Task.isCancelled, !(await refreshNodes()) {
             try? await Task.sleep(for: .seconds(1))
         }
+        var first = true
         while !Task.isCancelled {
             let ips = targetIPs
             currentInterval = interval.duration(ipCount: ips.count)
             let started = ContinuousClock.now
-            await runRound(ips, spreadOver: currentInterval)
+            await runRound(ips, spreadOver: first ? nil : currentInterval)
+            first = false
             metrics.observeLatencies(from: status())
             let next = started + currentInterval
             if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
