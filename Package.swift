@@ -65,7 +65,7 @@ let package = Package(
                        providers: [.apt(["libnetfilter-queue-dev"])]),
         // `nfq-delay`: holds NFQUEUE'd packets for `agent cluster fault --delay`, inside a node's namespace.
         .executableTarget(name: "NFQDelayCLI", dependencies: [
-            "CNetfilterQueue", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "CNetfilterQueue", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // The entry point shared by the CLIs (exit codes, error wording).
         .target(name: "CommandLineSupport", dependencies: [

@@ -107,6 +107,19 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: state + "/cli-bad.lock"), "no lock left behind")
     }
 
+    /// Every executable: usage errors exit 2 with one line naming the value (ArgumentParser alone exits 64).
+    func testUsageErrorsExitTwoEverywhere() throws {
+        for argv in [["nfq-delay", "--queue", "1", "--delay-ms", "-5"], ["cilium-health-responder", "--listen", "70000"],
+                     ["cilium-health-responder", "--read-header-timeout", "inf"], ["echo-server", "--idle-timeout", "0"],
+                     ["conntest", "run", "--nodes", "-1"], ["agent", "cluster", "up", "--nodes", "abc"],
+                     ["conntest", "run", "--timeout", "1e300"], ["cilium-health", "status", "--timeout", "1e300"]] {
+            let r = try Command.run(["\(binDir)/\(argv[0])"] + argv.dropFirst())
+            XCTAssertEqual(r.status, 2, "\(argv): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(argv): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(argv.last ?? ""), "\(argv): names the value: \(r.stderr)")
+        }
+    }
+
     /// The library checks too, before it takes the lock or creates anything.
     func testUpWithInfiniteIntervalCreatesNothing() async throws {
         let scratch = ClusterNaming.Scratch()
