@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Wire models, status semantics and the upstream-compatible text/JSON formats.
@@ -54,8 +55,20 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // The Kubernetes API client: kubeconfig/in-cluster connections, TLS, typed errors, API objects.
+        .target(name: "KubeClient", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
         .target(name: "Agent", dependencies: [
-            "HealthAPI", "HealthDaemon", "HTTPSupport",
+            "HealthAPI", "HealthDaemon", "HTTPSupport", "KubeClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -92,7 +105,7 @@ let package = Package(
             "HealthAPI", "ConnTest", .product(name: "Yams", package: "Yams"),
         ], path: "bench/fuzz/FuzzParsers", swiftSettings: strict),
         // The connectivity-check workload model and its upstream-compatible YAML.
-        .target(name: "ConnTest", swiftSettings: strict),
+        .target(name: "ConnTest", dependencies: ["HealthAPI"], swiftSettings: strict),
         // The workload made real on a local cluster: pods, cluster DNS, services, probes.
         .target(name: "ConnTestLocal", dependencies: ["Agent", "ConnTest", "Datapath"], swiftSettings: strict),
         .executableTarget(name: "ConnTestCLI", dependencies: [
@@ -117,7 +130,9 @@ let package = Package(
         // Per-pod L3/L4 policy in eBPF (bpf/policy.bpf.c): loader, tc attach, policy maps, drop events.
         .target(name: "Datapath", dependencies: ["CLibBPF"], swiftSettings: strict),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath"], swiftSettings: strict),
-        .testTarget(name: "ConnTestRunTests", dependencies: ["ConnTest"], swiftSettings: strict),
+        // Agent for its process runner: the conformance tests run third-party validators (scripts/validate).
+        .testTarget(name: "ConnTestRunTests", dependencies: ["ConnTest", "Agent"], exclude: ["Fixtures"],
+                    swiftSettings: strict),
         .testTarget(name: "EchoServerTests", dependencies: [
             "EchoServer", "EchoServerCLI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: strict),
@@ -126,7 +141,8 @@ let package = Package(
         // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
         .testTarget(name: "LocalClusterTests", dependencies: [
             "HealthAPI", "HTTPSupport", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
-            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "FuzzParsers",
+            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "KubeClient", "FuzzParsers",
         ], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"], swiftSettings: strict),
     ]
 )

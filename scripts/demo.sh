@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# The main job: a 3-node local cluster, health probing between every node, a fault and its repair,
-# then the connectivity-check workload run on that cluster with a report.
+# The main job: a 3-node local cluster with a real Kubernetes control plane that the node agents join,
+# health probing between every node, a fault and its repair, then the connectivity-check workload run
+# on that cluster with a report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces and raw sockets)" >&2; exit 1; }
 bash scripts/install-deps.sh
+bash scripts/build-kubernetes.sh   # once per machine (about 5 min), cached outside the checkout
 swift build
 bin=$(swift build --show-bin-path)
 agent="$bin/agent"
 trap '"$agent" cluster down' EXIT
 
 "$agent" cluster up --nodes 3 --ipv6 --probe-ratio 0
+export KUBECONFIG="${NETHEALTH_STATE_DIR:-/run/nethealth}/local/kubeconfig"
+echo; echo "== kubectl get nodes -o wide (each node is one of our agents; Lease heartbeats every 2 s)"
+kubectl get nodes -o wide
+kubectl get leases -n kube-node-lease
 echo; echo "== node-1: cilium-health status --probe"
 "$agent" cluster exec node-1 -- cilium-health status --probe
 echo; echo "== black-holing node-2 (agent cluster fault node-2 --drop all)"

@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces and raw sockets)" >&2; exit 1; }
 bash scripts/install-deps.sh
+# The local cluster's Kubernetes control plane: built once per machine, cached outside the checkout.
+bash scripts/build-kubernetes.sh
 
 # Safety net: simulated addresses never leave the machine from the host namespace.
 added_blackhole=0

@@ -11,6 +11,28 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     /// Group of the agents' API sockets (mode 0660); nil: `cilium` if it exists, else root only.
     public var socketGroup: String?
     public var nodes: [NodeSpec]
+    /// The cluster's Kubernetes control plane; absent for a cluster made with `--no-kubernetes`.
+    public var kubernetes: KubernetesSpec?
+
+    public struct KubernetesSpec: Codable, Sendable, Equatable {
+        public var version: String
+        /// kube-apiserver's address on the cluster bridge (what nodes use).
+        public var apiServerIPv4: String
+        public var apiServerIPv6: String?
+        public var apiServerPort: Int
+        /// The host-loopback port forwarded to the apiserver (what the admin kubeconfig uses).
+        public var hostPort: Int
+        /// `--service-cluster-ip-range`: IPv4, then IPv6 on a dual-stack cluster (comma-separated).
+        public var serviceCIDR: String
+        /// Seconds between a node's Lease renewals, and the lease duration it declares.
+        public var leaseRenewSeconds: Int
+        public var leaseDurationSeconds: Int
+        /// The controller-manager's node-monitor-grace-period: a node whose lease is older goes NotReady.
+        public var nodeMonitorGraceSeconds: Int
+
+        public var apiServerURL: String { "https://\(apiServerIPv4):\(apiServerPort)" }
+        public var hostURL: String { "https://127.0.0.1:\(hostPort)" }
+    }
 
     /// How the agent watches its health endpoint (upstream controller `cilium-health-ep`).
     public struct EndpointCheckTiming: Codable, Sendable, Equatable {
@@ -54,7 +76,8 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
                 routerIPv4: "198.19.\(i).1", routerIPv6: ipv6 ? "fd00:199:0:\(i)::1" : nil,
                 healthIPv4: "198.19.\(i).2", healthIPv6: ipv6 ? "fd00:199:0:\(i)::2" : nil)
         }
-        return ClusterSpec(name: name, ipv6: ipv6, probeRatio: probeRatio, endpointCheck: endpointCheck, nodes: nodes)
+        return ClusterSpec(name: name, ipv6: ipv6, probeRatio: probeRatio, endpointCheck: endpointCheck, nodes: nodes,
+                           kubernetes: nil)
     }
 
     public static let nodeIPv4Prefix = 24

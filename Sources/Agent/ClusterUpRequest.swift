@@ -13,6 +13,10 @@ public struct ClusterUpRequest: Sendable, Equatable {
     public var endpointRelaunchSeconds: Double?
     /// Group allowed to use the node sockets (mode 0660); nil keeps upstream's default.
     public var socketGroup: String?
+    /// A Kubernetes control plane the nodes join; nil keeps a running cluster's choice and gives
+    /// a new cluster `kubernetesByDefault` (the CLI: yes; library callers: no).
+    public var kubernetes: Bool?
+    public var kubernetesByDefault = false
 
     public static let defaultNodes = 3
     public static let defaultProbeRatio = 0.5
@@ -21,8 +25,10 @@ public struct ClusterUpRequest: Sendable, Equatable {
     public static let endpointRelaunchRange = 0.1...86400.0
 
     public init(nodes: Int? = nil, ipv6: Bool? = nil, probeRatio: Double? = nil,
-                endpointCheckSeconds: Double? = nil, endpointRelaunchSeconds: Double? = nil, socketGroup: String? = nil) {
+                endpointCheckSeconds: Double? = nil, endpointRelaunchSeconds: Double? = nil, socketGroup: String? = nil,
+                kubernetes: Bool? = nil) {
         self.socketGroup = socketGroup
+        self.kubernetes = kubernetes
         self.nodes = nodes
         self.ipv6 = ipv6
         self.probeRatio = probeRatio
@@ -87,6 +93,10 @@ public struct ClusterUpRequest: Sendable, Equatable {
         }
         if let asked = endpointRelaunchSeconds, asked != timing.relaunchAfterSeconds {
             changes.append("its --endpoint-relaunch-after is \(timing.relaunchAfterSeconds), not \(asked)")
+        }
+        if let kubernetes, kubernetes != (existing.kubernetes != nil) {
+            changes.append(existing.kubernetes != nil ? "it has a Kubernetes control plane, --no-kubernetes was asked for"
+                                                      : "it has no Kubernetes control plane, --kubernetes was asked for")
         }
         if let socketGroup, socketGroup != existing.socketGroup {
             changes.append("its --socket-group is \(existing.socketGroup ?? "the default (\(UnixSocketFile.defaultGroup) if it exists, else root)"), not \(socketGroup)")

@@ -6,7 +6,12 @@ public enum DetachedProcess {
     /// glibc's POSIX_SPAWN_SETSID, hidden from Swift behind _GNU_SOURCE.
     private static let posixSpawnSetsid: Int32 = 0x80
 
-    public static func spawn(_ args: [String], logPath: String, environment: [String: String]? = nil) throws -> pid_t {
+    /// The descriptor number an inherited socket gets in the child (`spawn(…, inheriting:)`).
+    public static let inheritedFD: Int32 = 3
+
+    /// `inheriting` hands one descriptor to the child as `inheritedFD`; every other one above 2 is closed.
+    public static func spawn(_ args: [String], logPath: String, environment: [String: String]? = nil,
+                             inheriting: Int32? = nil) throws -> pid_t {
         guard let tool = args.first else { throw AgentError("empty command") }
         let path = try Command.resolve(tool)
         var actions = posix_spawn_file_actions_t()
@@ -16,7 +21,15 @@ public enum DetachedProcess {
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // A daemon must not keep the caller's pipes open, or whoever reads our output waits forever.
-        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
+        var firstClosed = inheritedFD
+        if let fd = inheriting {
+            // dup2 onto itself would keep O_CLOEXEC: move a descriptor that is already 3 out of the way first.
+            let source = fd == inheritedFD ? fcntl(fd, F_DUPFD_CLOEXEC, 10) : fd
+            guard source >= 0 else { throw AgentError("cannot pass descriptor \(fd): \(String(cString: strerror(errno)))") }
+            posix_spawn_file_actions_adddup2(&actions, source, inheritedFD)
+            firstClosed = inheritedFD + 1
+        }
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, firstClosed) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }

@@ -24,15 +24,23 @@ public struct LocalCluster {
 
     public enum UpResult: Equatable {
         case created, alreadyUp
-        /// A damaged cluster was mended: these nodes were restarted or rebuilt, the rest left alone.
+        /// A damaged cluster was mended: these nodes were restarted or rebuilt (none when only the
+        /// control plane or the supervisor was), the rest left alone.
         case repaired(nodes: [String])
     }
 
-    /// Idempotent: an intact cluster is left alone, a damaged one has only its damaged nodes
-    /// rebuilt, keeping its settings; a request to change a running cluster's settings is refused.
-    /// Every value is checked before anything is created; a failure after that removes what was made.
+    /// Idempotent: an intact cluster is left alone, a damaged one has only what is damaged
+    /// restarted or rebuilt (agents, nodes, control-plane components), keeping its settings; a
+    /// request to change a running cluster's settings is refused. With a control plane
+    /// (`ControlPlane`) the nodes join it. Every value is checked before anything is created; a
+    /// failure after that removes what was made.
     public func up(_ request: ClusterUpRequest, progress: (String) -> Void) async throws -> UpResult {
         try request.validate()
+        // A running cluster keeps its control plane (or its lack of one) unless asked otherwise.
+        let running = try? ClusterSpec.load(layout.specPath)
+        if let running { try request.checkMatches(running) }  // before looking for binaries it may not need
+        let kubernetes = request.kubernetes ?? running.map { $0.kubernetes != nil } ?? request.kubernetesByDefault
+        let binaries = kubernetes ? try ControlPlaneBinaries.locate() : nil
         let lock = try ClusterLock(path: layout.lockPath)
         defer { lock.release() }
 
@@ -42,13 +50,24 @@ public struct LocalCluster {
             // BEGIN repair (issue 14): only what is damaged, with the cluster's own settings.
             let repair = ClusterRepair(layout: layout, spec: existing)
             let findings = repair.findings()
-            if findings.isEmpty { return .alreadyUp }
-            progress("cluster '\(name)' is damaged (\(findings.map(\.description).joined(separator: ", ")))")
-            if findings != [.bridgeMissing] {
+            let controlPlane = binaries.flatMap { b in
+                existing.kubernetes.map { ControlPlane(layout: layout, spec: existing, kube: $0, binaries: b) }
+            }
+            let deadComponents = controlPlane?.deadComponents() ?? []
+            if findings.isEmpty, deadComponents.isEmpty { return .alreadyUp }
+            let damage = findings.map(\.description) + deadComponents.map { "control plane: \($0) not running" }
+            progress("cluster '\(name)' is damaged (\(damage.joined(separator: ", ")))")
+            let controlPlaneGone = existing.kubernetes != nil && !Netns.exists(layout.controlPlaneNamespace)
+            if findings != [.bridgeMissing], !controlPlaneGone {
                 let nodes = try repair.repairNodes(findings)
                 if !nodes.isEmpty {
                     progress("restarting \(nodes.joined(separator: ", "))")
                     try await waitForAgents(existing, only: nodes, timeout: .seconds(30))
+                }
+                if let controlPlane {
+                    // Restart only what died, on etcd's data, as a kubelet restarts a static pod.
+                    try await controlPlane.repair(progress: progress)
+                    try await controlPlane.waitNodesReady(timeout: .seconds(60), progress: progress)
                 }
                 try AgentSupervisor(layout: layout).start()
                 return .repaired(nodes: nodes)
@@ -59,17 +78,27 @@ public struct LocalCluster {
         }
         teardown()
 
-        let spec = rebuild ?? request.plan(name: name)
+        var spec = rebuild ?? request.plan(name: name)
         let nodes = spec.nodes.count
         do {
             progress("creating \(nodes) node namespaces and bridge")
             try ClusterNetwork(layout: layout, spec: spec).create()
+            var controlPlane: ControlPlane?
+            if let binaries {
+                let listener = try HostListener()
+                let kube = ControlPlane.plan(ipv6: spec.ipv6, hostPort: listener.port)
+                spec.kubernetes = kube
+                let cp = ControlPlane(layout: layout, spec: spec, kube: kube, binaries: binaries)
+                try await cp.start(listener: listener, progress: progress)
+                controlPlane = cp
+            }
             try spec.save(layout.specPath)
             for node in spec.nodes {
                 _ = try AgentSupervisor.spawnAgent(node.name, layout: layout)
             }
             progress("waiting for \(nodes) agents")
             try await waitForAgents(spec, timeout: .seconds(30))
+            try await controlPlane?.waitNodesReady(timeout: .seconds(60), progress: progress)
             try AgentSupervisor(layout: layout).start()
         } catch {
             teardown()
@@ -81,11 +110,12 @@ public struct LocalCluster {
 
     /// The former signature, for callers that always pass every setting.
     public func up(nodes: Int, ipv6: Bool, probeRatio: Double,
-                   endpointCheck: ClusterSpec.EndpointCheckTiming = .upstream,
+                   endpointCheck: ClusterSpec.EndpointCheckTiming = .upstream, kubernetes: Bool = false,
                    progress: (String) -> Void) async throws -> UpResult {
         try await up(ClusterUpRequest(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio,
                                       endpointCheckSeconds: endpointCheck.checkSeconds,
-                                      endpointRelaunchSeconds: endpointCheck.relaunchAfterSeconds), progress: progress)
+                                      endpointRelaunchSeconds: endpointCheck.relaunchAfterSeconds, kubernetes: kubernetes),
+                     progress: progress)
     }
 
     func waitForAgents(_ spec: ClusterSpec, only: [String]? = nil, timeout: Duration) async throws {

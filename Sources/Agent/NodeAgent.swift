@@ -2,6 +2,7 @@ import Foundation
 import HTTPSupport
 import HealthDaemon
 import Hummingbird
+import KubeClient
 import Logging
 import ServiceLifecycle
 
@@ -31,8 +32,17 @@ public struct NodeAgent {
         let agentSocket = layout.agentSocket(nodeName)
         try UnixSocketFile.prepare(agentSocket)
         let socketGroup = try UnixSocketFile.resolveGroup(spec.socketGroup)
+        // With a control plane, the Kubernetes API is the source of nodes (the cluster file is out of the loop).
+        var kubernetes: [any Service] = []
+        var nodeList: any ClusterNodeList = ClusterFileNodes(layout: layout)
+        if let kube = spec.kubernetes {
+            let connection = try KubeConfig(path: layout.nodeKubeconfig(nodeName)).connection()
+            let client = try KubeClient(connection, timeout: .seconds(5))
+            kubernetes.append(NodeRegistration(client: client, node: node, kube: kube, clusterName: spec.name, logger: logger))
+            nodeList = KubernetesNodes(client: client, clusterName: spec.name)
+        }
         let agentAPI = Application(
-            router: AgentAPIRoutes.router(layout: layout, nodeName: nodeName, tracker: NodeDiffTracker()),
+            router: AgentAPIRoutes.router(nodes: nodeList, selfName: spec.fullName(node), tracker: NodeDiffTracker()),
             server: HTTPServerLimits.standard.server,
             configuration: .init(address: .unixDomainSocket(path: agentSocket)),
             onServerRunning: UnixSocketFile.restrictWhenBound(agentSocket, group: socketGroup, logger: logger),
@@ -47,7 +57,7 @@ public struct NodeAgent {
                                                   checkEvery: .seconds(timing.checkSeconds),
                                                   relaunchAfter: .seconds(timing.relaunchAfterSeconds))
         let group = ServiceGroup(configuration: .init(
-            services: [agentAPI] + health.services + [controller],
+            services: [agentAPI] + health.services + [controller] + kubernetes,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("agent running", metadata: ["node": "\(spec.fullName(node))", "socket": "\(agentSocket)"])
         try await group.run()

@@ -41,7 +41,17 @@ public struct StateLayout: Sendable {
     public func delayPidfile(_ node: String) -> String { "\(nodeDir(node))/nfq-delay.pid" }
     public func delayLog(_ node: String) -> String { "\(nodeDir(node))/nfq-delay.log" }
 
+    /// The control plane's files: PKI, etcd data, component kubeconfigs, logs.
+    public var controlPlaneDir: String { "\(clusterDir)/control-plane" }
+    public func controlPlaneLog(_ component: String) -> String { "\(controlPlaneDir)/\(component).log" }
+    /// The admin kubeconfig a user points kubectl at (server on the host's loopback).
+    public var kubeconfigPath: String { "\(clusterDir)/kubeconfig" }
+    /// The node agent's own identity (`system:node:<node>`), server on the cluster network.
+    public func nodeKubeconfig(_ node: String) -> String { "\(nodeDir(node))/kubeconfig" }
+
     public var bridgeNamespace: String { "nh-\(cluster)-br" }
+    /// etcd, kube-apiserver, controller-manager and scheduler run here, on the cluster bridge.
+    public var controlPlaneNamespace: String { "nh-\(cluster)-cp" }
     public func nodeNamespace(_ node: String) -> String { "nh-\(cluster)-\(node)" }
     public func healthNamespace(_ node: String) -> String { "nh-\(cluster)-\(node)-health" }
     /// A workload pod's namespace (netns names are file names, so the 15-byte interface limit does not apply).
@@ -60,7 +70,7 @@ public struct StateLayout: Sendable {
         let prefix = "nh-\(cluster)-"
         guard ns.hasPrefix(prefix) else { return false }
         let rest = ns.dropFirst(prefix.count)
-        if rest == "br" || rest == "ext" { return true }
+        if rest == "br" || rest == "ext" || rest == "cp" { return true }
         if rest.hasPrefix("pod-") && rest.count > "pod-".count { return true }
         var tail = Substring(rest)
         if tail.hasSuffix("-health") { tail = tail.dropLast("-health".count) }

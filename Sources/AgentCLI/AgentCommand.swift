@@ -19,12 +19,17 @@ struct AgentCommand: AsyncParsableCommand {
             (cilium.sock), the health API (health.sock), the /hello responder on :4240 and a health \
             endpoint namespace. Needs root (network namespaces and raw ICMP sockets).
 
+            Unless --no-kubernetes is given, `cluster up` also starts a Kubernetes control plane \
+            (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) that the nodes join, \
+            and writes a kubeconfig for kubectl on this machine.
+
             Quick start:
               agent cluster up --nodes 3
+              export KUBECONFIG=/run/nethealth/local/kubeconfig; kubectl get nodes -o wide
               agent cluster exec node-1 -- cilium-health status --probe
               agent cluster down
             """,
-        subcommands: [ClusterCommand.self, NodeCommand.self, MonitorCommand.self])
+        subcommands: [ClusterCommand.self, NodeCommand.self, MonitorCommand.self, ControlPlaneCommand.self])
 }
 
 struct ClusterOptions: ParsableArguments {
@@ -53,7 +58,18 @@ struct ClusterCommand: AsyncParsableCommand {
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Bring up a local cluster (idempotent).",
-            discussion: "Nodes get 198.18.0.(10+i)/24 and pod range 198.19.i.0/24; with --ipv6 also fd00:198::(10+i)/64 and fd00:199:0:i::/64.")
+            discussion: """
+                Nodes get 198.18.0.(10+i)/24 and pod range 198.19.i.0/24; with --ipv6 also \
+                fd00:198::(10+i)/64 and fd00:199:0:i::/64.
+
+                The control plane (Kubernetes \(ControlPlaneBinaries.version)) runs in namespace \
+                nh-<name>-cp at 198.18.0.2:6443 on the cluster bridge; kubectl on this machine reaches \
+                it through 127.0.0.1:<port> (see the kubeconfig). Its binaries come from \
+                scripts/build-kubernetes.sh (once per machine, about 5 min; cached in \
+                \(ControlPlaneBinaries.directory)). Each node registers its Node and renews its Lease \
+                every 2 s; a node whose agent stops goes NotReady after 10 s. Waits up to 90 s for the \
+                apiserver and 60 s for the nodes to be Ready.
+                """)
 
         @Option(name: .long, parsing: .unconditional, help: "Number of nodes (1-200; default 3).")
         var nodes: Int?
@@ -69,11 +85,16 @@ struct ClusterCommand: AsyncParsableCommand {
         var endpointRelaunchAfter: Double?
         @Option(name: .long, help: ArgumentHelp("Group that may use the nodes' cilium.sock and health.sock (mode 0660), e.g. a monitoring user's; root keeps them root-only (default: cilium if that group exists, else root).", valueName: "group"))
         var socketGroup: String?
+        @Flag(name: .long, inversion: .prefixedNo,
+              help: "Start a Kubernetes control plane that the nodes join (--no-kubernetes: namespaces and agents only; default: with one).")
+        var kubernetes: Bool?
 
         var request: ClusterUpRequest {
-            ClusterUpRequest(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio,
+            var r = ClusterUpRequest(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio,
                              endpointCheckSeconds: endpointCheckInterval, endpointRelaunchSeconds: endpointRelaunchAfter,
-                             socketGroup: socketGroup)
+                             socketGroup: socketGroup, kubernetes: kubernetes)
+            r.kubernetesByDefault = true
+            return r
         }
 
         func validate() throws {
@@ -88,11 +109,18 @@ struct ClusterCommand: AsyncParsableCommand {
             switch result {
             case .alreadyUp: print("cluster '\(c.name)' is already up with \(count) nodes")
             case .repaired(let nodes):
-                print("cluster '\(c.name)' is up: \(count) nodes, repaired \(nodes.isEmpty ? "its supervisor" : nodes.joined(separator: ", ")) in \(formatSeconds(ContinuousClock.now - started))")
+                print("cluster '\(c.name)' is up: \(count) nodes, repaired \(nodes.isEmpty ? "(no node needed it)" : nodes.joined(separator: ", ")) in \(formatSeconds(ContinuousClock.now - started))")
             case .created:
                 print("cluster '\(c.name)' is up: \(count) nodes in \(formatSeconds(ContinuousClock.now - started))")
             }
             print("try: agent cluster exec\(c.name == "local" ? "" : " --name \(c.name)") node-1 -- cilium-health status --probe")
+            if (try? c.loadSpec())?.kubernetes != nil {
+                print("""
+                    kubeconfig: \(c.layout.kubeconfigPath)
+                      export KUBECONFIG=\(c.layout.kubeconfigPath)
+                      kubectl get nodes -o wide
+                    """)
+            }
         }
     }
 
@@ -240,6 +268,30 @@ struct NodeCommand: AsyncParsableCommand {
             LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
             let logger = Logger(label: "agent.\(node)")
             try await NodeAgent(layout: StateLayout(cluster: cluster, root: stateDir), nodeName: node, logger: logger).run()
+        }
+    }
+}
+
+/// Plumbing of the control plane that `cluster up` starts; not for use by hand.
+struct ControlPlaneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "control-plane", abstract: "Control-plane helper processes (started by `cluster up`).",
+        shouldDisplay: false, subcommands: [Forward.self])
+
+    struct Forward: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forward connections from an inherited listening socket to HOST:PORT in this namespace.")
+        @Option(name: .long, help: "The inherited listening socket's descriptor.")
+        var listenFd: Int32
+        @Option(name: .long, help: "Where to connect, HOST:PORT.")
+        var connect: String
+
+        func run() async throws {
+            guard let colon = connect.lastIndex(of: ":"), let port = Int(connect[connect.index(after: colon)...]),
+                  (1...65535).contains(port) else {
+                throw ValidationError("--connect must be HOST:PORT, got '\(connect)'")
+            }
+            try await TCPForwarder(listenFD: listenFd, targetHost: String(connect[..<colon]), targetPort: port).run()
         }
     }
 }

@@ -106,11 +106,15 @@ public enum ConnectivitySuite {
     ]
 
     /// All objects, unfiltered: deployments, services, egress CNPs, ingress CNPs.
-    public static func resources(_ options: GeneratorOptions = GeneratorOptions()) -> [Resource] {
-        let builder = ManifestBuilder(options: options)
+    public static func resources(_ options: GeneratorOptions = GeneratorOptions(),
+                                 revision: SuiteRevision = .current) -> [Resource] {
+        let builder = ManifestBuilder(options: options, revision: revision)
         var deployments = echoServers.map(builder.deployment(for:))
         deployments += clientChecks.map(builder.deployment(for:))
-        let services = echoServers.flatMap(builder.services(for:))
+        // resources.cue's service comprehension has one clause per service kind, and cue 0.2.2
+        // emits each clause's results for every deployment before the next clause's: all
+        // ClusterIP/NodePort services first, then all headless ones (visible in -hostport).
+        let services = echoServers.compactMap(builder.frontService(for:)) + echoServers.compactMap(builder.headlessService(for:))
         let egress = egressPolicies(options).compactMap(builder.policy(for:))
         let ingress = ingressPolicies.compactMap(builder.policy(for:))
         return deployments + services + egress + ingress

@@ -1,4 +1,5 @@
 import Foundation
+import HealthAPI
 
 /// `--junit-file` output, shaped and laid out as cilium-cli's (§2.6): Go
 /// encoding/xml with prefix "  " and indent "    ", explicit close tags, one
@@ -12,8 +13,9 @@ public enum JUnitReport {
                               properties: [(name: String, value: String)] = []) -> String {
         let skipped = results.filter { $0.outcome == .skipped || $0.outcome == .pending }.count
         let failures = results.filter { $0.outcome == .fail }.count
-        let caseTimes = results.map { $0.outcome == .pass || $0.outcome == .fail ? roundedMillis($0.durationSeconds) : 0 }
-        let total = roundedMillis(caseTimes.reduce(0, +))
+        let caseTimes = results.map { $0.outcome == .pass || $0.outcome == .fail ? $0.durationSeconds : 0 }
+        // cilium-cli adds each test's time to the suite before zeroing a skipped one's.
+        let total = results.reduce(0) { $0 + $1.durationSeconds }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -65,18 +67,14 @@ public enum JUnitReport {
         return details.joined(separator: "\n")
     }
 
-    /// Go's `strconv.FormatFloat(f, 'g', -1, 64)` for the values we produce: `0`, `7`, `14.7`.
-    static func goFloat(_ v: Double) -> String {
-        guard v.isFinite else { return "0" }
-        return v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
-    }
+    /// encoding/xml writes a float64 attribute with `strconv.FormatFloat(f, 'g', -1, 64)`.
+    static func goFloat(_ v: Double) -> String { GoFloatText.v(v) }
 
-    static func roundedMillis(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
-
-    /// Writes atomically (temp file + rename) with mode 0644.
+    /// Writes atomically (temp file + rename) with mode 0644. Like Go's `xml.Encoder`, no
+    /// newline after the closing tag.
     public static func write(_ results: [CheckResult], args: [String], timestamp: Date,
                              properties: [(name: String, value: String)] = [], to path: String) throws {
-        try OutputFile.write(render(results, args: args, timestamp: timestamp, properties: properties) + "\n", to: path, mode: 0o644)
+        try OutputFile.write(render(results, args: args, timestamp: timestamp, properties: properties), to: path, mode: 0o644)
     }
 }
 

@@ -6,8 +6,12 @@ public struct ManifestBuilder: Sendable {
     static let probeTimeoutSeconds = probeFailureTimeout + 2
 
     public let options: GeneratorOptions
+    public let revision: SuiteRevision
 
-    public init(options: GeneratorOptions) { self.options = options }
+    public init(options: GeneratorOptions, revision: SuiteRevision = .current) {
+        self.options = options
+        self.revision = revision
+    }
 
     // MARK: metadata
 
@@ -96,7 +100,7 @@ public struct ManifestBuilder: Sendable {
     func listenPort(of server: EchoServerDeclaration) -> Int {
         switch server.exposure {
         case .pod(let port, _): return port
-        case .hostNetwork(let port): return port + options.hostPortShift
+        case .hostNetwork(let port): return (revision.hostNetworkPorts[server.name] ?? port) + options.hostPortShift
         }
     }
 
@@ -123,7 +127,7 @@ public struct ManifestBuilder: Sendable {
             // json-mock listens on $PORT (default 80).
             ("env", .seq([.map([("name", .string("PORT")), ("value", .string(String(port)))])])),
             ("ports", ports),
-            ("image", .string(options.echoImage())),
+            ("image", .string(options.echoImage(default: revision.jsonMock))),
             ("imagePullPolicy", .string("IfNotPresent")),
             ("readinessProbe", Self.probe(probeCommand, timeout: true)),
             ("livenessProbe", Self.probe(probeCommand, timeout: true)),
@@ -147,7 +151,7 @@ public struct ManifestBuilder: Sendable {
             image = options.image(tool.image, override: nil)
             command = tool.command.map { $0.replacingOccurrences(of: ToolContainer.fqdnPlaceholder, with: options.externalFQDNValue) }
         } else {
-            image = options.clientImage()
+            image = options.clientImage(default: revision.alpineCurl)
             command = ["/bin/ash", "-c", "sleep 1000000000"]
         }
         func container(_ suffix: String, probes: [(String, YAMLNode)]) -> YAMLNode {
@@ -205,26 +209,27 @@ public struct ManifestBuilder: Sendable {
         return Resource(kind: .service, name: labels.name, labels: labels, document: doc)
     }
 
-    public func services(for server: EchoServerDeclaration) -> [Resource] {
-        let base = labels(for: server)
-        var servicePorts: [[(String, YAMLNode)]] = []
-        if case let .pod(port, _) = server.exposure {
-            servicePorts = [[("name", .string("http")), ("port", .int(port))]]
+    private func servicePorts(of server: EchoServerDeclaration) -> [[(String, YAMLNode)]] {
+        guard case let .pod(port, _) = server.exposure else { return [] }
+        return [[("name", .string("http")), ("port", .int(port))]]
+    }
+
+    /// The ClusterIP or NodePort Service of `server`, if it has one.
+    public func frontService(for server: EchoServerDeclaration) -> Resource? {
+        guard server.clusterIPService || server.nodePortService else { return nil }
+        let ports = servicePorts(of: server).map { entry -> YAMLNode in
+            server.nodePortService ? .map(entry + [("nodePort", .int(options.echoBNodePort))]) : .map(entry)
         }
-        var out: [Resource] = []
-        if server.clusterIPService || server.nodePortService {
-            let ports = servicePorts.map { entry -> YAMLNode in
-                server.nodePortService ? .map(entry + [("nodePort", .int(options.echoBNodePort))]) : .map(entry)
-            }
-            out.append(service(labels: base, ports: .seq(ports), type: server.nodePortService ? "NodePort" : "ClusterIP",
-                               selector: server.name, headless: false))
-        }
-        if server.headlessService {
-            out.append(service(labels: base.renamed("\(server.name)-headless", topology: .any),
-                               ports: .seq(servicePorts.map { .map($0) }), type: "ClusterIP",
-                               selector: server.name, headless: true))
-        }
-        return out
+        return service(labels: labels(for: server), ports: .seq(ports), type: server.nodePortService ? "NodePort" : "ClusterIP",
+                       selector: server.name, headless: false)
+    }
+
+    /// `<server>-headless`, if `server` has one.
+    public func headlessService(for server: EchoServerDeclaration) -> Resource? {
+        guard server.headlessService else { return nil }
+        return service(labels: labels(for: server).renamed("\(server.name)-headless", topology: .any),
+                       ports: .seq(servicePorts(of: server).map { .map($0) }), type: "ClusterIP",
+                       selector: server.name, headless: true)
     }
 
     // MARK: policies

@@ -4,7 +4,28 @@ public enum ManifestRenderer {
 
     /// `cue dump` layout: every document preceded by `---`, one trailing blank line.
     public static func dump(_ resources: [Resource]) -> String {
-        resources.map { "---\n" + YAMLEmitter(indentSequences: $0.indentSequences).emit($0.document) }.joined() + "\n"
+        resources.map { "---\n" + text($0) }.joined() + "\n"
+    }
+
+    /// Documents pasted together by hand: `---` before each and after the last, no blank line.
+    public static func concatenated(_ resources: [Resource]) -> String {
+        resources.map { "---\n" + text($0) }.joined() + "---\n"
+    }
+
+    /// The pre-CUE Makefile's concatenation of hand-written files: `---` between documents, each
+    /// document's own comment lines, then the disabled documents with every line commented out
+    /// and `#---` after each (the file ends there, without a newline).
+    public static func handWritten(_ resources: [Resource], commentedOut: [Resource]) -> String {
+        var out = resources.map(text).joined(separator: "---\n")
+        guard !commentedOut.isEmpty else { return out }
+        return out + "---\n" + commentedOut.map { resource in
+            text(resource).split(separator: "\n").map { "#" + $0 + "\n" }.joined() + "#---"
+        }.joined(separator: "\n")
+    }
+
+    static func text(_ resource: Resource) -> String {
+        let comment = resource.comment.map { $0.split(separator: "\n").map { "# " + $0 + "\n" }.joined() } ?? ""
+        return comment + YAMLEmitter(indentSequences: resource.indentSequences).emit(resource.document)
     }
 
     /// `{"apiVersion":"v1","kind":"List","items":[...]}`, keys in document order, 2-space indent.
@@ -22,6 +43,7 @@ enum JSONWriter {
         let pad = String(repeating: "  ", count: indent + 1)
         let closePad = String(repeating: "  ", count: indent)
         switch node {
+        case .styled(let inner, _): return write(inner, indent: indent)
         case .string(let s): return quote(s)
         case .int(let i): return String(i)
         case .bool(let b): return b ? "true" : "false"

@@ -1,26 +1,30 @@
 /// connectivity-check-netpol-only.yaml (cilium#21415): the suite for clusters
-/// that only enforce Kubernetes NetworkPolicy. Upstream assembled it by hand from
-/// the default and hostport dumps; the document order (including the repeated
-/// nodeport checks and services, and echo-c services without echo-c) is kept.
+/// that only enforce Kubernetes NetworkPolicy. Upstream's generator never produced
+/// this file: it was assembled by hand from dumps of the v1.3.0-image revision
+/// (default deployments and services, a NetworkPolicy, then the hostport and nodeport
+/// checks and every service of `-t component=all`), so it is reproduced as it is,
+/// not cleaned up: the repeated nodeport checks and services, echo-c services without
+/// echo-c, no generated-file header, and `---` after the last document.
 public enum NetpolOnlyVariant {
+    public static func render(_ options: GeneratorOptions) -> String {
+        ManifestRenderer.concatenated(resources(options))
+    }
+
     public static func resources(_ options: GeneratorOptions) -> [Resource] {
-        let all = ConnectivitySuite.resources(options)
+        let all = ConnectivitySuite.resources(options, revision: .v1_3_0)
         func select(_ component: TagSelection.ComponentTag, _ kind: ResourceKind) -> [Resource] {
             var tags = TagSelection()
             tags.component = component
             tags.kind = kind
             return tags.filter(all)
         }
-        let services = Dictionary(all.filter { $0.kind == .service }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let trailingServices = ["echo-a", "echo-b", "echo-c", "echo-b-headless", "echo-b-host-headless",
-                                "echo-c-headless", "echo-c-host-headless"].compactMap { services[$0] }
         let nodePortChecks = all.filter { $0.kind == .deployment && $0.labels?.component == .nodeport }
         return select(.default, .deployment)
             + select(.default, .service)
             + [deniedNetworkPolicy(options)]
             + select(.hostport, .deployment).filter { $0.labels?.quarantine == false }
             + nodePortChecks
-            + trailingServices
+            + all.filter { $0.kind == .service }
     }
 
     /// The CNPs become one NetworkPolicy: the denied check may only reach DNS,

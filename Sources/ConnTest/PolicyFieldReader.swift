@@ -39,7 +39,7 @@ struct PolicyFieldReader {
     /// Ports arrive as ints or strings (`"8080"`); 0 is "any" for Cilium.
     func port(_ node: YAMLNode, _ field: String, allowZero: Bool) throws -> PortValue {
         let text: String
-        switch node {
+        switch node.content {
         case .int(let i): text = String(i)
         case .string(let s): text = s
         default: throw error(field, "expected a port number or name")

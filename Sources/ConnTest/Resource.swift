@@ -16,12 +16,16 @@ public struct Resource: Sendable {
     public var document: YAMLNode
     /// kubectl-style layout (hand-written variants) instead of `cue dump` layout.
     public var indentSequences: Bool
+    /// Comment lines a hand-written file puts before the document (without `# `).
+    public var comment: String?
 
-    public init(kind: ResourceKind, name: String, labels: ResourceLabels?, document: YAMLNode, indentSequences: Bool = false) {
+    public init(kind: ResourceKind, name: String, labels: ResourceLabels?, document: YAMLNode, indentSequences: Bool = false,
+                comment: String? = nil) {
         self.kind = kind
         self.name = name
         self.labels = labels
         self.document = document
         self.indentSequences = indentSequences
+        self.comment = comment
     }
 }

@@ -66,7 +66,7 @@ public enum Variant: String, CaseIterable, Sendable {
     /// The complete file text.
     public func render(_ options: GeneratorOptions = GeneratorOptions()) throws -> String {
         switch self {
-        case .netpolOnly: return ManifestRenderer.generatedHeader + ManifestRenderer.dump(NetpolOnlyVariant.resources(options))
+        case .netpolOnly: return NetpolOnlyVariant.render(options)
         case .ipv6: return LegacyIPv6Variant.render(options)
         default:
             let all = ConnectivitySuite.resources(options)

@@ -14,9 +14,9 @@ public struct YAMLEmitter: Sendable {
 
     public func emit(_ node: YAMLNode) -> String {
         var out = ""
-        switch node {
+        switch node.content {
         case .map(let pairs) where !pairs.isEmpty:
-            writeMap(pairs, indent: 0, into: &out)
+            writeMap(pairs, indent: 0, quoteKeys: node.style == .quotedKeys, into: &out)
         case .seq(let items) where !items.isEmpty:
             writeSeq(items, indent: 0, into: &out)
         default:
@@ -25,15 +25,18 @@ public struct YAMLEmitter: Sendable {
         return out
     }
 
-    private func writeMap(_ pairs: [(String, YAMLNode)], indent: Int, into out: inout String, firstLinePrefixed: Bool = false) {
+    private func writeMap(_ pairs: [(String, YAMLNode)], indent: Int, quoteKeys: Bool = false, into out: inout String,
+                          firstLinePrefixed: Bool = false) {
         for (index, (key, value)) in pairs.enumerated() {
             if !(firstLinePrefixed && index == 0) { out += String(repeating: " ", count: indent) }
-            let keyText = scalar(key, indent: indent, column: indent)
-            switch value {
-            case .map(let children) where !children.isEmpty:
+            let keyText = quoteKeys ? doubleQuoted(key) : scalar(key, indent: indent, column: indent)
+            switch (value.content, value.style) {
+            case (.map(let children), let style) where !children.isEmpty:
                 out += keyText + ":\n"
-                writeMap(children, indent: indent + 2, into: &out)
-            case .seq(let items) where !items.isEmpty:
+                writeMap(children, indent: indent + 2, quoteKeys: style == .quotedKeys, into: &out)
+            case (.seq(let items), .flow(let padded)?) where !items.isEmpty:
+                out += keyText + ": " + flow(items, padded: padded) + "\n"
+            case (.seq(let items), _) where !items.isEmpty:
                 out += keyText + ":\n"
                 writeSeq(items, indent: indentSequences ? indent + 2 : indent, into: &out)
             default:
@@ -46,9 +49,9 @@ public struct YAMLEmitter: Sendable {
     private func writeSeq(_ items: [YAMLNode], indent: Int, into out: inout String) {
         for item in items {
             out += String(repeating: " ", count: indent) + "- "
-            switch item {
+            switch item.content {
             case .map(let pairs) where !pairs.isEmpty:
-                writeMap(pairs, indent: indent + 2, into: &out, firstLinePrefixed: true)
+                writeMap(pairs, indent: indent + 2, quoteKeys: item.style == .quotedKeys, into: &out, firstLinePrefixed: true)
             case .seq(let inner) where !inner.isEmpty:
                 // Nested sequences do not occur in these manifests; keep valid YAML anyway.
                 out += "\n"
@@ -61,12 +64,24 @@ public struct YAMLEmitter: Sendable {
 
     private func inline(_ node: YAMLNode, indent: Int, column: Int) -> String {
         switch node {
+        case .styled(.string(let s), .doubleQuoted): return doubleQuoted(s)
+        case .styled(.string(let s), .singleQuoted): return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+        case .styled(let inner, _): return inline(inner, indent: indent, column: column)
         case .string(let s): return scalar(s, indent: indent, column: column)
         case .int(let i): return String(i)
         case .bool(let b): return b ? "true" : "false"
         case .map: return "{}"
         case .seq: return "[]"
         }
+    }
+
+    /// `["a", "b"]`: items as JSON-style strings, the way the hand-written files spell them.
+    private func flow(_ items: [YAMLNode], padded: Bool) -> String {
+        let pad = padded ? " " : ""
+        return "[" + pad + items.map { item in
+            if case let .string(s) = item.content { return doubleQuoted(s) }
+            return inline(item, indent: 0, column: 0)
+        }.joined(separator: ", ") + pad + "]"
     }
 
     // MARK: scalar styles

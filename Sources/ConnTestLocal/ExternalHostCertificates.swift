@@ -3,7 +3,7 @@ import Foundation
 
 /// The simulated external host's TLS material, made fresh for each run with the openssl CLI: a
 /// throwaway CA, and a server certificate it signed for `IP:<ip>` and `DNS:<fqdn>` (curl checks
-/// the name against the SAN). Keys are EC P-256: generated in milliseconds.
+/// the name against the SAN).
 public struct ExternalHostCertificates: Sendable {
     public let caCertificate: String
     public let serverCertificate: String
@@ -11,23 +11,11 @@ public struct ExternalHostCertificates: Sendable {
 
     /// Writes everything into `dir` (created) and returns the paths.
     public static func generate(in dir: String, ip: String, fqdn: String) throws -> ExternalHostCertificates {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let certs = ExternalHostCertificates(caCertificate: dir + "/ca.crt", serverCertificate: dir + "/server.crt",
-                                             serverKey: dir + "/server.key")
-        let caKey = dir + "/ca.key"
-        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
-        do {
-            try Command.check(["openssl", "req", "-x509"] + key + [
-                "-keyout", caKey, "-out", certs.caCertificate, "-subj", "/CN=nethealth external host CA",
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-            try Command.check(["openssl", "req", "-x509", "-CA", certs.caCertificate, "-CAkey", caKey] + key + [
-                "-keyout", certs.serverKey, "-out", certs.serverCertificate, "-subj", "/CN=\(fqdn)",
-                "-addext", "subjectAltName=IP:\(ip),DNS:\(fqdn)", "-addext", "basicConstraints=critical,CA:FALSE",
-                "-addext", "extendedKeyUsage=serverAuth"])
-        } catch {
-            throw AgentError("cannot create the external host's certificates (Debian package openssl): \(error)")
-        }
-        return certs
+        let ca = try CertificateAuthority.create(in: dir, commonName: "nethealth external host CA", days: 1)
+        let server = try ca.issue(in: dir, name: "server", subject: "/CN=\(fqdn)",
+                                  subjectAltNames: ["IP:\(ip)", "DNS:\(fqdn)"], usage: .server, days: 1)
+        return ExternalHostCertificates(caCertificate: ca.certificate, serverCertificate: server.certificate,
+                                        serverKey: server.key)
     }
 
     /// The CA in PEM, what a client's trust store holds.

@@ -407,8 +407,8 @@ private enum GoNumber {
 
 /// Go's fmt `%v` for a float64 (strconv 'g', shortest digits): exponent form when the decimal
 /// exponent is < -4 or >= 6 (not JSON's 21), with at least two exponent digits ("1e+06").
-enum GoFloatText {
-    static func v(_ value: Double) -> String {
+public enum GoFloatText {
+    public static func v(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
         if value == 0 { return value.sign == .minus ? "-0" : "0" }

@@ -13,8 +13,9 @@ public final class HealthMetrics: Sendable {
         self.failureSeconds = failureSeconds
     }
 
-    static let latencyBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                           0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+    /// Upstream's histogram sets no buckets, so client_golang's DefBuckets apply (the largest,
+    /// 10 s, is the probe timeout CFP-32820 sized them for); a failure lands in +Inf.
+    public static let latencyBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     /// `cluster/node` split at the last "/"; a bare name belongs to cluster `default`.
     static func source(_ local: String?) -> (cluster: String, node: String) {
@@ -38,9 +39,10 @@ public final class HealthMetrics: Sendable {
             for (reachability, count) in counts {
                 registry.makeGauge(
                     descriptor: .init(namespace: "cilium", metricName: "node_health_connectivity_status", unitName: "",
-                                      helpText: "Number of endpoints with last observed status of both ICMP and HTTP connectivity between the current Cilium agent and other Cilium nodes"),
-                    labels: [("source_cluster", cluster), ("source_node_name", node), ("type", type),
-                             ("status", "\(reachability)")]
+                                      helpText: "The number of endpoints with last observed status of both ICMP and HTTP connectivity between the current Cilium agent and other Cilium nodes"),
+                    // client_golang writes labels sorted by name; so do we.
+                    labels: [("source_cluster", cluster), ("source_node_name", node), ("status", "\(reachability)"),
+                             ("type", type)]
                 ).set(Double(count))
             }
         }
@@ -71,8 +73,8 @@ public final class HealthMetrics: Sendable {
                         registry.makeValueHistogram(
                             descriptor: .init(namespace: "cilium", metricName: "node_health_connectivity_latency", unitName: "seconds",
                                               helpText: "The histogram for last observed latency between the current Cilium agent and other Cilium nodes in seconds"),
-                            labels: [("source_cluster", cluster), ("source_node_name", node), ("type", type),
-                                     ("protocol", proto), ("address_type", addressType)],
+                            labels: [("address_type", addressType), ("protocol", proto), ("source_cluster", cluster),
+                                     ("source_node_name", node), ("type", type)],
                             buckets: Self.latencyBuckets
                         ).record(seconds)
                     }

@@ -133,6 +133,7 @@ final class ConsistencyTests: XCTestCase {
 
     static func plain(_ node: YAMLNode) -> Any {
         switch node {
+        case .styled(let inner, _): return plain(inner)
         case .string(let s): return s
         case .int(let i): return i
         case .bool(let b): return b

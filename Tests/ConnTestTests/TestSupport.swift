@@ -10,6 +10,11 @@ enum TestPaths {
     static let fixture = packageRoot.appendingPathComponent("Tests/ConnTestTests/Fixtures/connectivity-check.yaml")
     static let examples = packageRoot.appendingPathComponent("examples/connectivity-check")
 
+    /// Upstream's file of that name, kept verbatim (Fixtures/README.md says where from).
+    static func upstream(_ fileName: String) -> URL {
+        packageRoot.appendingPathComponent("Tests/ConnTestTests/Fixtures/\(fileName)")
+    }
+
     /// Directory holding the built executables (next to the test bundle).
     static var productsDirectory: URL {
         #if os(macOS)

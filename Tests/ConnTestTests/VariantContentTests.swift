@@ -16,6 +16,9 @@ final class VariantContentTests: XCTestCase {
                         "Deployment/pod-to-c-intra-node-proxy-to-proxy-policy", "Deployment/pod-to-c-multi-node-proxy-to-proxy-policy"]
     static let bServices = ["Service/echo-a", "Service/echo-b", "Service/echo-b-headless", "Service/echo-b-host-headless"]
     static let cServices = ["Service/echo-c", "Service/echo-c-headless", "Service/echo-c-host-headless"]
+    /// `-t component=all`: cue emits every ClusterIP/NodePort service before the headless ones.
+    static let allServices = ["Service/echo-a", "Service/echo-b", "Service/echo-c", "Service/echo-b-headless",
+                              "Service/echo-b-host-headless", "Service/echo-c-headless", "Service/echo-c-host-headless"]
     static let policyCNPs = ["CiliumNetworkPolicy/pod-to-a-denied-cnp", "CiliumNetworkPolicy/pod-to-a-allowed-cnp",
                              "CiliumNetworkPolicy/pod-to-external-fqdn-allow-google-cnp"]
     static let proxyCNPs = ["CiliumNetworkPolicy/pod-to-a-intra-node-proxy-egress-policy",
@@ -52,7 +55,7 @@ final class VariantContentTests: XCTestCase {
     func testHostportIsComponentAll() throws {
         XCTAssertEqual(try documents(.hostport),
                        Self.servers + ["Deployment/echo-c", "Deployment/echo-c-host"] + Self.network + Self.policy + Self.proxy
-                       + Self.services + Self.hostport + Self.nodeport + Self.bServices + Self.cServices
+                       + Self.services + Self.hostport + Self.nodeport + Self.allServices
                        + Self.policyCNPs + Self.proxyCNPs + ["CiliumNetworkPolicy/echo-c"])
     }
 
@@ -82,8 +85,7 @@ final class VariantContentTests: XCTestCase {
         XCTAssertEqual(try documents(.netpolOnly),
                        Self.servers + Self.network + Self.policy + Self.services + Self.nodeport + Self.bServices
                        + ["NetworkPolicy/pod-to-a-denied-cnp"] + Self.hostport + Self.nodeport
-                       + ["Service/echo-a", "Service/echo-b", "Service/echo-c", "Service/echo-b-headless",
-                          "Service/echo-b-host-headless", "Service/echo-c-headless", "Service/echo-c-host-headless"])
+                       + Self.allServices)
         let netpol = try loadDocuments(Variant.netpolOnly.render()).first { ($0["kind"] as? String) == "NetworkPolicy" }
         XCTAssertEqual(dig(netpol, "spec", "policyTypes") as? [String], ["Egress"])
     }

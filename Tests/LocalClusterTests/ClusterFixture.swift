@@ -10,13 +10,17 @@ final class ClusterFixture {
     let stateDir: String
     let binDir: String
 
-    init(nodes: Int, ipv6: Bool = false, probeRatio: Double = 0, extraUpArguments: [String] = []) throws {
+    /// Without `kubernetes` the cluster has no control plane (`--no-kubernetes`): faster, for tests of
+    /// the health path alone.
+    init(nodes: Int, ipv6: Bool = false, probeRatio: Double = 0, kubernetes: Bool = false,
+         extraUpArguments: [String] = []) throws {
         let scratch = ClusterNaming.Scratch()
         name = scratch.name
         stateDir = scratch.stateDir
         binDir = ClusterNaming.binDir
         let r = try agent(["cluster", "up", "--name", name, "--nodes", "\(nodes)", "--probe-ratio", "\(probeRatio)"]
-                          + (ipv6 ? ["--ipv6"] : []) + extraUpArguments, timeout: 60)
+                          + (ipv6 ? ["--ipv6"] : []) + (kubernetes ? [] : ["--no-kubernetes"]) + extraUpArguments,
+                          timeout: kubernetes ? 180 : 60)
         guard r.status == 0 else {
             _ = try? agent(["cluster", "down", "--name", name])
             throw AgentError("cluster up failed: \(r.stdout)\(r.stderr)")

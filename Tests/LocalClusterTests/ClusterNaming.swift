@@ -10,6 +10,10 @@ enum ClusterNaming {
             .split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }
     }
 
+    /// The checkout this test was compiled from (for its examples/).
+    static let repositoryRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
     /// A cluster that does not exist yet: for tests where the code under test brings it up (or must
     /// refuse to). `remove()` takes down whatever came up and deletes the state directory.
     struct Scratch {

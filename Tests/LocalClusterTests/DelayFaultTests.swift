@@ -56,10 +56,11 @@ final class DelayFaultTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(path.icmp?.latency ?? 0, 50 * ms, path.ip)
             XCTAssertGreaterThanOrEqual(path.http?.latency ?? 0, 50 * ms, path.ip)
         }
+        // Undelayed paths stay clearly below the 50 ms delay, with room for a loaded 2-core machine.
         for node in status.nodes where node.name != node2 {
             for path in node.allPaths {
-                XCTAssertLessThan(path.icmp?.latency ?? .max, 25 * ms, "\(node.name) \(path.ip)")
-                XCTAssertLessThan(path.http?.latency ?? .max, 25 * ms, "\(node.name) \(path.ip)")
+                XCTAssertLessThan(path.icmp?.latency ?? .max, 45 * ms, "\(node.name) \(path.ip)")
+                XCTAssertLessThan(path.http?.latency ?? .max, 45 * ms, "\(node.name) \(path.ip)")
             }
         }
 

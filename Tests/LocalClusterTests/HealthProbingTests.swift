@@ -68,9 +68,9 @@ final class HealthProbingTests: XCTestCase {
         let metrics = try cluster.metrics("node-1")
         XCTAssertTrue(metrics.contains("\ncilium_unreachable_nodes 1.0\n"), metrics)
         XCTAssertTrue(metrics.contains("\ncilium_unreachable_health_endpoints 1.0\n"), metrics)
-        XCTAssertTrue(metrics.contains(#"cilium_node_health_connectivity_status{source_cluster="\#(cluster.name)",source_node_name="node-1",type="node",status="unreachable"} 1.0"#), metrics)
-        XCTAssertTrue(metrics.contains(#"cilium_node_health_connectivity_status{source_cluster="\#(cluster.name)",source_node_name="node-1",type="endpoint",status="reachable"} 2.0"#), metrics)
-        XCTAssertTrue(metrics.contains(#"cilium_node_health_connectivity_latency_seconds_count{source_cluster="\#(cluster.name)",source_node_name="node-1",type="node",protocol="icmp",address_type="primary"}"#), metrics)
+        XCTAssertTrue(metrics.contains(#"cilium_node_health_connectivity_status{source_cluster="\#(cluster.name)",source_node_name="node-1",status="unreachable",type="node"} 1.0"#), metrics)
+        XCTAssertTrue(metrics.contains(#"cilium_node_health_connectivity_status{source_cluster="\#(cluster.name)",source_node_name="node-1",status="reachable",type="endpoint"} 2.0"#), metrics)
+        XCTAssertTrue(metrics.contains(#"cilium_node_health_connectivity_latency_seconds_count{address_type="primary",protocol="icmp",source_cluster="\#(cluster.name)",source_node_name="node-1",type="node"}"#), metrics)
 
         try cluster.fault("node-2", ["--clear"])
         status = try cluster.status(probe: true)
