@@ -99,6 +99,7 @@ public struct LocalCluster {
             progress("waiting for \(nodes) agents")
             try await waitForAgents(spec, timeout: .seconds(30))
             try await controlPlane?.waitNodesReady(timeout: .seconds(60), progress: progress)
+            if controlPlane != nil { try await waitForViews(spec, timeout: .seconds(15)) }
             try AgentSupervisor(layout: layout).start()
         } catch {
             teardown()
@@ -131,6 +132,23 @@ public struct LocalCluster {
                 throw AgentError("agents did not come up within 30s: \(pending.joined(separator: ", "))\n\(logs)")
             }
             try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// With a control plane an agent learns its peers from the apiserver, which has them only
+    /// once they registered: `up` returns when every agent's health view lists every node (the
+    /// prober asks again every 2 s), so "up" means probing, and a view that outlives the
+    /// apiserver (its last good list) is complete.
+    private func waitForViews(_ spec: ClusterSpec, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        for node in spec.nodes.map(\.name) {
+            let health = APIClient(endpoint: .unix(path: layout.healthSocket(node)), timeout: .seconds(2))
+            while (try? await health.json(.GET, "/v1beta/status", as: HealthStatusResponse.self))?.nodes.count != spec.nodes.count {
+                guard ContinuousClock.now < deadline else {
+                    throw AgentError("\(node)'s health view did not list all \(spec.nodes.count) nodes within \(timeout)")
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
     }
 

@@ -30,9 +30,6 @@ final class ClusterLifecycleTests: XCTestCase {
         XCTAssertEqual(ipv6.status, 1, ipv6.stdout)
         XCTAssertTrue(ipv6.stderr.contains("it is IPv4-only, --ipv6 (dual-stack) was asked for"), ipv6.stderr)
         XCTAssertTrue(ipv6.stderr.contains("agent cluster down --name \(cluster.name)"), ipv6.stderr)
-        let kube = try cluster.agent(["cluster", "up", "--name", cluster.name, "--kubernetes"])
-        XCTAssertEqual(kube.status, 1, kube.stdout)
-        XCTAssertTrue(kube.stderr.contains("it has no Kubernetes control plane, --kubernetes was asked for"), kube.stderr)
         XCTAssertEqual(Set(cluster.footprint().pids), Set(pids), "a refused change leaves the cluster alone")
 
         let list = try cluster.agent(["cluster", "list"])
