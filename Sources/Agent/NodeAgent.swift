@@ -26,7 +26,7 @@ public struct NodeAgent {
         try AtomicFile.write(Data("\(getpid())\n".utf8), to: layout.agentPidfile(nodeName))
 
         let endpoint = HealthEndpoint(layout: layout, spec: spec, node: node, logger: logger)
-        _ = try endpoint.create()
+        let responder = try endpoint.create()
 
         let nodeIPs = [node.ipv4] + (node.ipv6.map { [$0] } ?? [])
         let agentSocket = layout.agentSocket(nodeName)
@@ -48,9 +48,11 @@ public struct NodeAgent {
             onServerRunning: UnixSocketFile.restrictWhenBound(agentSocket, group: socketGroup, logger: logger),
             logger: logger)
 
-        let health = try HealthDaemon(config: HealthDaemonConfig(
+        var healthConfig = HealthDaemonConfig(
             socketPath: layout.healthSocket(nodeName), socketGroup: socketGroup, agent: .unix(path: agentSocket),
-            responderAddresses: nodeIPs, probeRatio: spec.probeRatio, metricsAddresses: nodeIPs), logger: logger)
+            responderAddresses: nodeIPs, probeRatio: spec.probeRatio, metricsAddresses: nodeIPs)
+        healthConfig.beforeFirstRound = { [endpoint] in await endpoint.waitUntilServing(responder, timeout: .seconds(5)) }
+        let health = try HealthDaemon(config: healthConfig, logger: logger)
 
         let timing = spec.endpointCheck ?? .upstream
         let controller = HealthEndpointController(endpoint: endpoint, healthIP: node.healthIPv4, logger: logger,

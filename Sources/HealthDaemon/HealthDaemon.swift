@@ -20,6 +20,9 @@ public struct HealthDaemonConfig: Sendable {
     /// Addresses serving Prometheus `/metrics` (upstream's agent port 9962); empty disables it.
     public var metricsAddresses: [String]
     public var metricsPort: Int
+    /// Awaited before the first probe round (e.g. until the local health endpoint serves), so
+    /// the round that fills a fresh view at once does not record a responder still starting.
+    public var beforeFirstRound: (@Sendable () async -> Void)?
 
     public init(socketPath: String, socketGroup: gid_t? = nil, agent: APIEndpoint, responderAddresses: [String], responderPort: Int = 4240,
                 probeRatio: Double = 0.5, icmpAttempts: Int = 3, metricsAddresses: [String] = [], metricsPort: Int = 9962) {
@@ -62,7 +65,7 @@ public struct HealthDaemon: Sendable {
         }
         self.prober = prober
         self.services = [api] + responders.map { $0 as any Service } + metrics.map { $0 as any Service }
-            + [ProberService(prober: prober, pinger: pinger, http: http)]
+            + [ProberService(prober: prober, pinger: pinger, http: http, beforeFirstRound: config.beforeFirstRound)]
     }
 }
 
@@ -71,9 +74,11 @@ struct ProberService: Service {
     let prober: HealthProber
     let pinger: ICMPPinger
     let http: HTTPProbe
+    let beforeFirstRound: (@Sendable () async -> Void)?
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            await beforeFirstRound?()
             await prober.run()
         }
         pinger.close()
