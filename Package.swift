@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .target(name: "Agent", dependencies: [
-            "HealthAPI", "HealthDaemon", "HTTPSupport", "KubeClient",
+            "HealthAPI", "HealthDaemon", "HTTPSupport", "KubeClient", "ConnTest",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -4,6 +4,8 @@
 #             otherwise the time recorded when this machine's cache was built is printed)
 #   up      - `agent cluster up --nodes N` to every Node Ready: cold (page cache dropped) and warm (median)
 #   RSS     - of etcd, kube-apiserver, controller-manager, scheduler, the forwarder and each node agent
+#   apply   - `kubectl apply` of connectivity-check.yaml to the 11 locally passable deployments Available
+#             (the troubleshooting guide's `kubectl wait --for=condition=Available`), agents' RSS after
 # Reference: the same control plane started by hand (../shared/spec/kubernetes.md): /readyz after 4.6 s,
 # apiserver 323 MB, etcd 44 MB. Needs root. Its cluster is removed on exit.
 set -euo pipefail
@@ -57,6 +59,19 @@ printf '  RSS control plane total        %5s MB   (by hand, spec: apiserver 323 
 agents=0
 for i in $(seq "$NODES"); do agents=$((agents + $(rss "$(cat "$dir/node-$i/agent.pid")"))); done
 printf '  RSS node agents                %5s MB   (%d agents, %s MB each on average)\n' "$agents" "$NODES" "$((agents / NODES))"
+
+export KUBECONFIG="$dir/kubeconfig"
+kubectl create ns cilium-test >/dev/null
+until kubectl get serviceaccount default -n cilium-test >/dev/null 2>&1; do sleep 0.2; done
+t0=$(date +%s.%N)
+kubectl apply -n cilium-test -f examples/connectivity-check/connectivity-check.yaml >/dev/null
+kubectl wait -n cilium-test --for=condition=Available --timeout=3m $(kubectl get deploy -n cilium-test -o name \
+  | grep -v -e pod-to-external -e pod-to-a-denied-cnp) >/dev/null
+t1=$(date +%s.%N)
+printf 'kubectl apply connectivity-check.yaml -> 11 deployments Available: %.2fs\n' "$(echo "$t1 - $t0" | bc)"
+agents=0
+for i in $(seq "$NODES"); do agents=$((agents + $(rss "$(cat "$dir/node-$i/agent.pid")"))); done
+printf '  RSS node agents with the workload %5s MB\n' "$agents"
 
 times=()
 for _ in $(seq "$RUNS"); do

@@ -17,6 +17,17 @@ export KUBECONFIG="${NETHEALTH_STATE_DIR:-/run/nethealth}/local/kubeconfig"
 echo; echo "== kubectl get nodes -o wide (each node is one of our agents; Lease heartbeats every 2 s)"
 kubectl get nodes -o wide
 kubectl get leases -n kube-node-lease
+echo; echo "== the troubleshooting guide's workflow: kubectl apply of connectivity-check.yaml (agents are kubelet, proxy and DNS)"
+kubectl create ns cilium-test
+until kubectl get serviceaccount default -n cilium-test >/dev/null 2>&1; do sleep 0.5; done
+kubectl apply -n cilium-test -f examples/connectivity-check/connectivity-check.yaml
+# The external checks need the internet and the deny check needs policy from the API (not enforced yet).
+kubectl wait -n cilium-test --for=condition=Available --timeout=2m $(kubectl get deploy -n cilium-test -o name \
+  | grep -v -e pod-to-external -e pod-to-a-denied-cnp)
+kubectl get pods -n cilium-test -o wide
+echo; echo "== why pod-to-external-1111 is not ready (kubectl describe pod)"
+kubectl describe pod -n cilium-test -l name=pod-to-external-1111 | sed -n '/^Events:/,$p'
+kubectl delete ns cilium-test --wait=true --timeout=60s
 echo; echo "== node-1: cilium-health status --probe"
 "$agent" cluster exec node-1 -- cilium-health status --probe
 echo; echo "== black-holing node-2 (agent cluster fault node-2 --drop all)"

@@ -39,6 +39,8 @@ public struct NodeAgent {
             let connection = try KubeConfig(path: layout.nodeKubeconfig(nodeName)).connection()
             let client = try KubeClient(connection, timeout: .seconds(5))
             kubernetes.append(NodeRegistration(client: client, node: node, kube: kube, clusterName: spec.name, logger: logger))
+            kubernetes.append(KubeletRole(client: client, node: node, layout: layout, logger: logger))
+            kubernetes.append(ServiceRole(client: client, node: node, layout: layout, logger: logger))
             nodeList = KubernetesNodes(client: client, clusterName: spec.name)
         }
         let agentAPI = Application(

@@ -4,7 +4,10 @@ import Foundation
 /// in the node's namespace that DNATs ClusterIPs, NodePorts and hostPorts to their endpoint.
 /// Prerouting covers traffic from pods and other nodes; output covers hostNetwork clients.
 public struct ServiceProxy: Sendable {
+    /// `conntest run`'s table.
     public static let table = "nethealth_svc"
+    /// The kube-proxy role's table (Services from the API), kept apart so the two never replace each other.
+    public static let kubernetesTable = "nethealth_k8s"
     /// Virtual service addresses; nothing answers on them without this node's table.
     public static let serviceCIDR = "198.18.128.0/20"
     /// IPv6 ClusterIPs (runs with `--ip-family ipv6`), outside the nodes' fd00:198::/64.
@@ -43,16 +46,18 @@ public struct ServiceProxy: Sendable {
 
     public let layout: StateLayout
     public let node: ClusterSpec.NodeSpec
+    public let table: String
 
-    public init(layout: StateLayout, node: ClusterSpec.NodeSpec) {
+    public init(layout: StateLayout, node: ClusterSpec.NodeSpec, table: String = ServiceProxy.table) {
         self.layout = layout
         self.node = node
+        self.table = table
     }
 
     /// The whole table (an `ip6` twin of the same name when there are IPv6 rules), replaced
     /// atomically (`nft -f` applies a file as one transaction). Numeric priorities (dstnat = -100,
     /// srcnat = 100): Debian 12's nft rejects `dstnat` on the output hook.
-    public static func ruleset(_ rules: [Rule]) -> String {
+    public static func ruleset(_ rules: [Rule], table: String = ServiceProxy.table) -> String {
         func chain(_ name: String, _ type: String, _ hook: String, _ priority: String, _ text: String) -> String {
             "  chain \(name) {\n    type \(type) hook \(hook) priority \(priority); policy accept;\n\(text)  }\n"
         }
@@ -71,8 +76,8 @@ public struct ServiceProxy: Sendable {
     var namespace: String { layout.nodeNamespace(node.name) }
 
     public func install(_ rules: [Rule]) throws {
-        Self.remove(namespace: namespace)
-        let r = try Netns.exec(namespace, ["nft", "-f", "-"], input: Self.ruleset(rules))
+        Self.removeTable(table, namespace: namespace)
+        let r = try Netns.exec(namespace, ["nft", "-f", "-"], input: Self.ruleset(rules, table: table))
         guard r.status == 0 else {
             throw AgentError("nft failed in \(namespace): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
@@ -85,9 +90,18 @@ public struct ServiceProxy: Sendable {
     }
 
     /// Idempotent; safe on a node that never had the table.
-    public static func remove(namespace ns: String) {
-        for family in ["ip", "ip6"] { _ = try? Netns.exec(ns, ["nft", "delete", "table", family, table]) }
+    public static func remove(namespace ns: String, table: String = ServiceProxy.table) {
+        removeTable(table, namespace: ns)
         _ = try? Command.run(["ip", "-n", ns, "route", "del", serviceCIDR])
         _ = try? Command.run(["ip", "-n", ns, "-6", "route", "del", serviceCIDRv6])
+    }
+
+    static func removeTable(_ table: String, namespace ns: String) {
+        for family in ["ip", "ip6"] { _ = try? Netns.exec(ns, ["nft", "delete", "table", family, table]) }
+    }
+
+    /// Whether the node still has `table` (someone may have flushed it).
+    public static func hasTable(_ table: String, namespace ns: String) -> Bool {
+        (try? Netns.exec(ns, ["nft", "list", "table", "ip", table]))?.status == 0
     }
 }

@@ -57,6 +57,9 @@ public struct StateLayout: Sendable {
     /// A workload pod's namespace (netns names are file names, so the 15-byte interface limit does not apply).
     public func podNamespace(_ pod: String) -> String { "\(podNamespacePrefix)\(pod)" }
     public var podNamespacePrefix: String { "nh-\(cluster)-pod-" }
+    /// A Pod from the Kubernetes API that this node's agent runs (kept apart from `conntest run`'s
+    /// pods, whose cleanup removes every `pod-` namespace).
+    public func kubePodNamespace(namespace: String, name: String) -> String { "nh-\(cluster)-kpod-\(namespace).\(name)" }
     /// Every policy drop of the latest `conntest run`, one monitor line each (`agent monitor` follows
     /// it). Outside `workload/` so it survives the run's cleanup; `cluster down` removes it.
     public var dropLogPath: String { "\(clusterDir)/drops.log" }
@@ -72,6 +75,7 @@ public struct StateLayout: Sendable {
         let rest = ns.dropFirst(prefix.count)
         if rest == "br" || rest == "ext" || rest == "cp" { return true }
         if rest.hasPrefix("pod-") && rest.count > "pod-".count { return true }
+        if rest.hasPrefix("kpod-") && rest.count > "kpod-".count { return true }
         var tail = Substring(rest)
         if tail.hasSuffix("-health") { tail = tail.dropLast("-health".count) }
         guard tail.hasPrefix("node-") else { return false }

@@ -21,6 +21,9 @@ public actor ProbeRunner {
     public nonisolated let timeScale: Double
     private let exec: ProbeExec
     private let onRestart: (@Sendable (Int) async -> Void)?
+    private let onResult: (@Sendable (ProbeKind, ProbeExecResult) async -> Void)?
+
+    public enum ProbeKind: String, Sendable { case readiness = "Readiness", liveness = "Liveness" }
 
     private let clock = ContinuousClock()
     private var startedAt: ContinuousClock.Instant?
@@ -29,8 +32,10 @@ public actor ProbeRunner {
     private var readinessFailures = 0
 
     /// `onRestart` lets the real runner restart the container process; it receives the new restart count.
+    /// `onResult` sees every probe result (a kubelet turns failures into `Unhealthy` events).
     public init(container: String = "", readiness: ProbeSpec?, liveness: ProbeSpec?, timeScale: Double = 1,
-                exec: @escaping ProbeExec, onRestart: (@Sendable (Int) async -> Void)? = nil) {
+                exec: @escaping ProbeExec, onRestart: (@Sendable (Int) async -> Void)? = nil,
+                onResult: (@Sendable (ProbeKind, ProbeExecResult) async -> Void)? = nil) {
         self.container = container
         self.readiness = readiness
         self.liveness = liveness
@@ -38,6 +43,7 @@ public actor ProbeRunner {
         self.timeScale = timeScale.isFinite && timeScale > 0 ? timeScale : 1
         self.exec = exec
         self.onRestart = onRestart
+        self.onResult = onResult
         state.livenessFailureThreshold = liveness.flatMap { $0.command == readiness?.command ? nil : $0.failureThreshold }
     }
 
@@ -74,7 +80,10 @@ public actor ProbeRunner {
             await setReady(true)
             return false
         }
-        return await probeLoop(spec) { result in await self.recordReadiness(result, spec) }
+        return await probeLoop(spec) { result in
+            await self.onResult?(.readiness, result)
+            return await self.recordReadiness(result, spec)
+        }
     }
 
     /// Returns true when the container must restart.
@@ -82,6 +91,7 @@ public actor ProbeRunner {
         guard let spec = liveness else { return false }
         var failures = 0
         return await probeLoop(spec) { result in
+            await self.onResult?(.liveness, result)
             failures = result.succeeded ? 0 : failures + 1
             await self.recordLiveness(result, restart: failures >= spec.failureThreshold)
             return failures >= spec.failureThreshold

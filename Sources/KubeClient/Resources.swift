@@ -10,6 +10,8 @@ public struct ObjectMeta: Codable, Sendable, Equatable {
     public var labels: [String: String]?
     public var annotations: [String: String]?
     public var ownerReferences: [OwnerReference]?
+    public var deletionTimestamp: String?
+    public var deletionGracePeriodSeconds: Int?
 
     public init(name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil,
                 annotations: [String: String]? = nil, ownerReferences: [OwnerReference]? = nil) {

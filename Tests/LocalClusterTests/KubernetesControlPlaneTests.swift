@@ -134,6 +134,35 @@ final class KubernetesControlPlaneTests: XCTestCase {
         XCTAssertTrue(log2.contains("apiserver heartbeat recovered"), "the agent resumed on its own")
     }
 
+    /// On a cluster with a control plane the agents learn their peers from the Kubernetes API, not
+    /// the cluster file: a Node created with kubectl is probed by cilium-health, and dropped when
+    /// it is deleted. (node-9 has no route from the nodes, so its probes fail inside the namespaces.)
+    func testHealthDaemonDiscoversNodesThroughKubernetes() throws {
+        let cluster = try ClusterFixture(nodes: 2, kubernetes: true)
+        defer { cluster.down() }
+        var names = try cluster.status("node-1", probe: true).nodes.map(\.name)
+        XCTAssertEqual(names, ["\(cluster.name)/node-1", "\(cluster.name)/node-2"])
+        let health = try XCTUnwrap(cluster.status("node-1").nodes.first { $0.name.hasSuffix("/node-2") }?.healthEndpoint)
+        XCTAssertEqual(health.primaryAddress?.ip, "198.19.2.2", "health IP from node-2's annotation")
+
+        let manifest = cluster.layout.clusterDir + "/node-9.json"
+        try #"{"apiVersion":"v1","kind":"Node","metadata":{"name":"node-9","annotations":{"network.cilium.io/ipv4-health-ip":"198.19.9.2"}}}"#
+            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        _ = try cluster.kubectl(["create", "-f", manifest])
+        _ = try cluster.kubectl(["patch", "node", "node-9", "--subresource=status", "--type=merge", "-p",
+                                 #"{"status":{"addresses":[{"type":"InternalIP","address":"198.18.0.19"}]}}"#])
+        let withNine = try cluster.status("node-1", probe: true)
+        names = withNine.nodes.map(\.name)
+        XCTAssertEqual(names, ["\(cluster.name)/node-1", "\(cluster.name)/node-2", "\(cluster.name)/node-9"])
+        let nine = try XCTUnwrap(withNine.nodes.first { $0.name.hasSuffix("/node-9") })
+        XCTAssertEqual(nine.host?.primaryAddress?.ip, "198.18.0.19")
+        XCTAssertNotEqual(nine.host?.primaryAddress?.icmp?.status, "", "node-9 does not exist: unreachable")
+
+        _ = try cluster.kubectl(["delete", "node", "node-9"])
+        names = try cluster.status("node-1", probe: true).nodes.map(\.name)
+        XCTAssertEqual(names, ["\(cluster.name)/node-1", "\(cluster.name)/node-2"])
+    }
+
     /// A machine without the build is told how to make it, and nothing is created.
     func testMissingBuildSaysHowToMakeItAndCreatesNothing() throws {
         let scratch = ClusterNaming.Scratch()

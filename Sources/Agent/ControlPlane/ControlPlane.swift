@@ -220,6 +220,8 @@ struct ControlPlane {
             try Netns.ip(namespace, "-6", "addr", "add", "\(v6)/\(ClusterSpec.nodeIPv6Prefix)", "dev", "eth0", "nodad")
         }
         try Netns.ip(namespace, "link", "set", "eth0", "up")
+        // Pods reach the apiserver through the `kubernetes` Service; replies go back via their node.
+        for node in spec.nodes { try Netns.ip(namespace, "route", "add", node.podCIDRv4, "via", node.ipv4) }
     }
 
     private func spawn(_ component: String, argv explicit: [String]? = nil, inheriting fd: Int32? = nil) throws {

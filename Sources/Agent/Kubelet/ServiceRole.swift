@@ -1,0 +1,131 @@
+import Foundation
+import KubeClient
+import Logging
+import ServiceLifecycle
+
+/// The node agent as its node's kube-proxy and node-local DNS: every second it reads Services,
+/// Endpoints and this node's Pods from the API and, when anything changed, replaces the node's
+/// `nethealth_k8s` nftables table (ClusterIP, NodePort on this node's IP, hostPort of its pods)
+/// and the hosts file of its DNS replica (`<svc>.<ns>.svc.cluster.local`; headless Services name
+/// their ready endpoints). IPv4 only; one backend per Service port (the first ready endpoint).
+struct ServiceRole: Service {
+    let client: KubeClient
+    let node: ClusterSpec.NodeSpec
+    let layout: StateLayout
+    let logger: Logger
+
+    /// One replica per node, so its namespace name carries the node's (and differs from conntest's `kube-dns-<node>`).
+    var dnsPod: String { "node-local-dns-\(node.name)" }
+    /// As kube-proxy's sync period: rules someone removed come back within this.
+    static let resyncEvery: Duration = .seconds(10)
+
+    /// The replica's address in this node's pod range (conntest's own DNS uses .3).
+    static func dnsIP(_ node: ClusterSpec.NodeSpec) -> String {
+        node.podCIDRv4.split(separator: "/").first.map { $0.split(separator: ".").dropLast().joined(separator: ".") + ".4" } ?? ""
+    }
+
+    var dns: ClusterDNS {
+        let layout = self.layout
+        return ClusterDNS(layout: layout, directory: layout.nodeDir(node.name) + "/dns",
+                          namespaceOf: { layout.kubePodNamespace(namespace: "kube-system", name: $0) })
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var last: (rules: [ServiceProxy.Rule], hosts: String)?
+            var lastResync = ContinuousClock.now
+            var replica: pid_t?
+            await SyncLoop.run("proxy/dns", every: .seconds(1), logger: logger) {
+                if replica.map(DetachedProcess.isAlive) != true {
+                    replica = try startDNS()
+                    last = nil
+                }
+                let wanted = try await desired()
+                let proxy = ServiceProxy(layout: layout, node: node, table: ServiceProxy.kubernetesTable)
+                // Re-applied whole each sync period: a removed table or service route (conntest's
+                // cleanup deletes the route it shares) comes back.
+                if ContinuousClock.now - lastResync >= Self.resyncEvery {
+                    lastResync = .now
+                    if !ServiceProxy.hasTable(ServiceProxy.kubernetesTable, namespace: layout.nodeNamespace(node.name)) {
+                        logger.warning("proxy: service rules were removed from the node; restoring them")
+                    }
+                    last = nil
+                }
+                if last?.rules != wanted.rules { try proxy.install(wanted.rules) }
+                if last?.hosts != wanted.hosts || !FileManager.default.fileExists(atPath: dns.hostsPath) {
+                    try AtomicFile.write(Data(wanted.hosts.utf8), to: dns.hostsPath)
+                    chmod(dns.hostsPath, 0o644)
+                    if let replica { kill(replica, SIGHUP) }  // dnsmasq re-reads --addn-hosts
+                }
+                last = wanted
+            }
+        }
+    }
+
+    /// This node's replica, restarted fresh with each agent (an earlier one is removed first).
+    private func startDNS() throws -> pid_t {
+        let ns = layout.kubePodNamespace(namespace: "kube-system", name: dnsPod)
+        if Netns.exists(ns) { PodNetwork.remove(namespace: ns) }
+        try dns.writeRecords([])
+        let pid = try dns.start(pod: dnsPod, on: node, ipv4: Self.dnsIP(node))
+        try dns.waitUntilListening(pod: dnsPod, ipv4: Self.dnsIP(node), pid: pid)
+        return pid
+    }
+
+    private func desired() async throws -> (rules: [ServiceProxy.Rule], hosts: String) {
+        async let services = client.get("/api/v1/services", as: ObjectList<KubeService>.self)
+        async let endpoints = client.get("/api/v1/endpoints", as: ObjectList<Endpoints>.self)
+        async let pods = client.get("/api/v1/pods?fieldSelector=spec.nodeName%3D\(node.name)", as: ObjectList<Pod>.self)
+        let byName = Dictionary((try await endpoints).items.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.name ?? "")", $0) },
+                                uniquingKeysWith: { a, _ in a })
+        var rules: [ServiceProxy.Rule] = []
+        var records: [(name: String, addresses: [String])] = []
+        for svc in try await services.items {
+            guard let name = svc.metadata.name, let ns = svc.metadata.namespace else { continue }
+            let ep = byName["\(ns)/\(name)"]
+            let fqdn = "\(name).\(ns).svc.\(ClusterDNS.clusterDomain)"
+            if svc.isHeadless {
+                let ips = (ep?.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip).filter { !$0.contains(":") }
+                if !ips.isEmpty { records.append((fqdn, Array(Set(ips)).sorted())) }
+                continue
+            }
+            guard let clusterIP = svc.spec.clusterIP, !clusterIP.contains(":") else { continue }
+            records.append((fqdn, [clusterIP]))
+            for port in svc.spec.ports ?? [] {
+                guard let backend = Self.backend(for: port, in: ep) else { continue }
+                let proto = port.protocol ?? "TCP"
+                rules.append(.init(daddr: clusterIP, port: port.port, proto: proto, backend: backend.ip, backendPort: backend.port))
+                if let nodePort = port.nodePort {
+                    rules.append(.init(daddr: node.ipv4, port: nodePort, proto: proto, backend: backend.ip,
+                                       backendPort: backend.port, masquerade: !isLocal(backend.ip)))
+                }
+            }
+        }
+        for pod in try await pods.items where pod.metadata.isDeleting == false {
+            guard let ip = pod.status?.podIP, pod.spec.hostNetwork != true else { continue }
+            for c in pod.spec.containers {
+                for p in c.ports ?? [] where (p.hostPort ?? 0) > 0 {
+                    rules.append(.init(daddr: node.ipv4, port: p.hostPort ?? 0, proto: p.protocol ?? "TCP",
+                                       backend: ip, backendPort: p.containerPort))
+                }
+            }
+        }
+        rules.sort { ($0.daddr, $0.port, $0.proto) < ($1.daddr, $1.port, $1.proto) }
+        records.sort { $0.name < $1.name }
+        return (rules, ClusterDNS.hostsFile(records))
+    }
+
+    /// The first ready endpoint of the subset carrying `port` (matched by name, as kube-proxy does).
+    static func backend(for port: KubeService.Port, in ep: Endpoints?) -> (ip: String, port: Int)? {
+        for subset in ep?.subsets ?? [] {
+            guard let epPort = (subset.ports ?? []).first(where: { $0.name == port.name || (subset.ports?.count == 1 && port.name == nil) }),
+                  let address = (subset.addresses ?? []).first(where: { !$0.ip.contains(":") }) else { continue }
+            return (address.ip, epPort.port)
+        }
+        return nil
+    }
+
+    private func isLocal(_ ip: String) -> Bool {
+        ip == node.ipv4 || ip.hasPrefix((node.podCIDRv4.split(separator: "/").first.map { $0.split(separator: ".").dropLast().joined(separator: ".") } ?? "") + ".")
+    }
+}

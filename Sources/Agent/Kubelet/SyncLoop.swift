@@ -1,0 +1,21 @@
+import Logging
+
+/// The node roles' reconcile loop: `body` every `period` until cancelled; a failure is logged
+/// once (not once a second) and its recovery once, so an apiserver outage reads as two lines.
+enum SyncLoop {
+    static func run(_ role: String, every period: Duration, logger: Logger, _ body: () async throws -> Void) async {
+        var failing: String?
+        while !Task.isCancelled {
+            do {
+                try await body()
+                if failing != nil { logger.info("\(role): recovered") }
+                failing = nil
+            } catch {
+                let text = "\(error)"
+                if failing != text { logger.warning("\(role): \(text)") }
+                failing = text
+            }
+            try? await Task.sleep(for: period)
+        }
+    }
+}
