@@ -133,15 +133,17 @@ let package = Package(
         // Agent for its process runner: the conformance tests run third-party validators (scripts/validate).
         .testTarget(name: "ConnTestRunTests", dependencies: ["ConnTest", "Agent"], exclude: ["Fixtures"],
                     swiftSettings: strict),
+        // Raw sockets to 127.0.0.1 for the server tests (slow and partial clients).
+        .target(name: "LoopbackClient", path: "Tests/LoopbackClient", swiftSettings: strict),
         .testTarget(name: "EchoServerTests", dependencies: [
-            "EchoServer", "EchoServerCLI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            "EchoServer", "EchoServerCLI", "LoopbackClient", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: strict),
         .testTarget(name: "ICMPProbeTests", dependencies: ["ICMPProbe", "ICMPBench"], swiftSettings: strict),
         .testTarget(name: "HealthAPITests", dependencies: ["HealthAPI"], swiftSettings: strict),
         // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
         .testTarget(name: "LocalClusterTests", dependencies: [
             "HealthAPI", "HTTPSupport", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
-            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "KubeClient", "FuzzParsers",
+            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "KubeClient", "FuzzParsers", "LoopbackClient",
         ], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"], swiftSettings: strict),
     ]

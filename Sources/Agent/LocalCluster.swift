@@ -178,7 +178,6 @@ public struct LocalCluster {
 
     @discardableResult
     private func teardown() -> (namespaces: Int, processes: Int) {
-        let owned = Netns.list().filter(layout.ownsNamespace)
         var killed = 0
         AgentSupervisor(layout: layout).stop()  // first, or it restarts the agents stopped below
         // Agents first so they do not relaunch their endpoints while we delete them.
@@ -189,6 +188,8 @@ public struct LocalCluster {
                 killed += 1
             }
         }
+        // Listed only now: a running agent (as kubelet) creates pod namespaces until it stops.
+        let owned = Netns.list().filter(layout.ownsNamespace)
         for ns in owned {
             for pid in Netns.pids(ns) where DetachedProcess.isAlive(pid) {
                 DetachedProcess.stop(pid, grace: 2)
