@@ -14,11 +14,13 @@ let package = Package(
         .executable(name: "conntest", targets: ["ConnTestCLI"]),
         .executable(name: "echo-server", targets: ["EchoServerCLI"]),
         .executable(name: "nfq-delay", targets: ["NFQDelayCLI"]),
+        .executable(name: "fuzz-parsers", targets: ["FuzzParsers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -37,6 +39,8 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -74,11 +78,11 @@ let package = Package(
                        providers: [.apt(["libnetfilter-queue-dev"])]),
         // `nfq-delay`: holds NFQUEUE'd packets for `agent cluster fault --delay`, inside a node's namespace.
         .executableTarget(name: "NFQDelayCLI", dependencies: [
-            "CNetfilterQueue", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "CNetfilterQueue", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // The entry point shared by the CLIs (exit codes, error wording).
         .target(name: "CommandLineSupport", dependencies: [
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HTTPSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "AgentCLI", dependencies: [
             "Agent", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -88,29 +92,35 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "HealthResponderCLI", dependencies: [
-            "HealthDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HealthDaemon", "HTTPSupport", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         .executableTarget(name: "ICMPBench", dependencies: [
             "ICMPProbe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "bench/ICMPBench", swiftSettings: strict),
+        // libFuzzer target for the parsers of outside input (bench/fuzz.sh builds it with
+        // -sanitize=fuzzer); a plain build replays saved inputs, e.g. bench/fuzz/regressions.
+        .executableTarget(name: "FuzzParsers", dependencies: [
+            "HealthAPI", "ConnTest", .product(name: "Yams", package: "Yams"),
+        ], path: "bench/fuzz/FuzzParsers", swiftSettings: strict),
         // The connectivity-check workload model and its upstream-compatible YAML.
         .target(name: "ConnTest", dependencies: ["HealthAPI"], swiftSettings: strict),
         // The workload made real on a local cluster: pods, cluster DNS, services, probes.
         .target(name: "ConnTestLocal", dependencies: ["Agent", "ConnTest", "Datapath"], swiftSettings: strict),
         .executableTarget(name: "ConnTestCLI", dependencies: [
-            "ConnTest", "ConnTestLocal", "Agent", "CommandLineSupport",
+            "ConnTest", "ConnTestLocal", "Agent", "CommandLineSupport", "HealthAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // The json-mock server the checks target.
         .target(name: "EchoServer", dependencies: [
+            "HTTPSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "EchoServerCLI", dependencies: [
-            "EchoServer", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EchoServer", "HTTPSupport", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .testTarget(name: "ConnTestTests", dependencies: [
             "ConnTest", "ConnTestCLI", .product(name: "Yams", package: "Yams"),
@@ -123,15 +133,17 @@ let package = Package(
         // Agent for its process runner: the conformance tests run third-party validators (scripts/validate).
         .testTarget(name: "ConnTestRunTests", dependencies: ["ConnTest", "Agent"], exclude: ["Fixtures"],
                     swiftSettings: strict),
+        // Raw sockets to 127.0.0.1 for the server tests (slow and partial clients).
+        .target(name: "LoopbackClient", path: "Tests/LoopbackClient", swiftSettings: strict),
         .testTarget(name: "EchoServerTests", dependencies: [
-            "EchoServer", "EchoServerCLI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            "EchoServer", "EchoServerCLI", "LoopbackClient", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: strict),
         .testTarget(name: "ICMPProbeTests", dependencies: ["ICMPProbe", "ICMPBench"], swiftSettings: strict),
         .testTarget(name: "HealthAPITests", dependencies: ["HealthAPI"], swiftSettings: strict),
         // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
         .testTarget(name: "LocalClusterTests", dependencies: [
-            "HealthAPI", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
-            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "KubeClient",
+            "HealthAPI", "HTTPSupport", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
+            "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "KubeClient", "FuzzParsers", "LoopbackClient",
         ], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"], swiftSettings: strict),
     ]

@@ -3,7 +3,7 @@
 set -euo pipefail
 # prometheus: its promtool checks the metrics exposition in the tests.
 packages=(iproute2 nftables iptables iputils-ping fping util-linux curl openssl procps python3 dnsmasq-base
-          libbpf-dev libelf-dev libnetfilter-queue-dev prometheus)
+          libbpf-dev libelf-dev libnetfilter-queue-dev prometheus wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -24,9 +24,13 @@ public struct ClusterNetwork {
         try Netns.ip(layout.bridgeNamespace, "link", "set", port, "master", "br0", "up")
     }
 
-    private func createNode(_ node: ClusterSpec.NodeSpec) throws {
+    /// The node's uplink as the bridge sees it.
+    static func bridgePort(_ node: ClusterSpec.NodeSpec) -> String { "n\(node.index)" }
+
+    /// One node's namespace and uplink; also used alone to rebuild a node whose namespace is gone.
+    func createNode(_ node: ClusterSpec.NodeSpec) throws {
         let ns = layout.nodeNamespace(node.name)
-        let port = "n\(node.index)"
+        let port = Self.bridgePort(node)
         try Netns.add(ns)
         try Netns.ip(ns, "link", "set", "lo", "up")
         try Self.plugIntoBridge(ns, port: port, layout: layout)

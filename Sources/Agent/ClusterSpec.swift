@@ -8,6 +8,8 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     public var probeRatio: Double
     /// Absent in files written before it existed: upstream's timing then applies.
     public var endpointCheck: EndpointCheckTiming?
+    /// Group of the agents' API sockets (mode 0660); nil: `cilium` if it exists, else root only.
+    public var socketGroup: String?
     public var nodes: [NodeSpec]
     /// The cluster's Kubernetes control plane; absent for a cluster made with `--no-kubernetes`.
     public var kubernetes: KubernetesSpec?

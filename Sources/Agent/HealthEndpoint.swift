@@ -44,6 +44,18 @@ struct HealthEndpoint {
         return pid
     }
 
+    /// Until the responder `pid` listens (it writes its pidfile then), at most `timeout`.
+    func waitUntilServing(_ pid: pid_t, timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while DetachedProcess.readPidfile(layout.healthEndpointPidfile(node.name)) != pid {
+            guard ContinuousClock.now < deadline, DetachedProcess.isAlive(pid) else {
+                logger.warning("health endpoint responder not serving yet, probing anyway", metadata: ["pid": "\(pid)"])
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     func remove() {
         if let pid = DetachedProcess.readPidfile(layout.healthEndpointPidfile(node.name)) { DetachedProcess.stop(pid, grace: 1) }
         for pid in Netns.pids(namespace) { DetachedProcess.stop(pid, grace: 1) }

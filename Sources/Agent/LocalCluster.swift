@@ -22,83 +22,106 @@ public struct LocalCluster {
 
     // MARK: up
 
-    public enum UpResult: Equatable { case created, alreadyUp, repaired }
+    public enum UpResult: Equatable {
+        case created, alreadyUp
+        /// A damaged cluster was mended: these nodes were restarted or rebuilt (none when only the
+        /// control plane or the supervisor was), the rest left alone.
+        case repaired(nodes: [String])
+    }
 
-    /// Idempotent: an intact cluster of the same shape is left alone; a broken one is rebuilt.
-    /// With `kubernetes`, the cluster gets a control plane (`ControlPlane`) and its nodes join it.
-    public func up(nodes: Int, ipv6: Bool, probeRatio: Double,
-                   endpointCheck: ClusterSpec.EndpointCheckTiming = .upstream, kubernetes: Bool = false,
-                   progress: (String) -> Void) async throws -> UpResult {
-        guard endpointCheck.checkSeconds > 0, endpointCheck.relaunchAfterSeconds > 0 else {
-            throw AgentError("health endpoint check interval and relaunch delay must be positive")
-        }
-        guard (1...ClusterSpec.maxNodes).contains(nodes) else {
-            throw AgentError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
-        }
-        _ = try ProbeIntervalCheck.validate(probeRatio)
+    /// Idempotent: an intact cluster is left alone, a damaged one has only what is damaged
+    /// restarted or rebuilt (agents, nodes, control-plane components), keeping its settings; a
+    /// request to change a running cluster's settings is refused. With a control plane
+    /// (`ControlPlane`) the nodes join it. Every value is checked before anything is created; a
+    /// failure after that removes what was made.
+    public func up(_ request: ClusterUpRequest, progress: (String) -> Void) async throws -> UpResult {
+        try request.validate()
+        // A running cluster keeps its control plane (or its lack of one) unless asked otherwise.
+        let running = try? ClusterSpec.load(layout.specPath)
+        if let running { try request.checkMatches(running) }  // before looking for binaries it may not need
+        let kubernetes = request.kubernetes ?? running.map { $0.kubernetes != nil } ?? request.kubernetesByDefault
         let binaries = kubernetes ? try ControlPlaneBinaries.locate() : nil
         let lock = try ClusterLock(path: layout.lockPath)
         defer { lock.release() }
 
+        var rebuild: ClusterSpec?
         if let existing = try? ClusterSpec.load(layout.specPath) {
-            if existing.nodes.count != nodes || existing.ipv6 != ipv6 {
-                throw AgentError("cluster '\(name)' is up with \(existing.nodes.count) nodes\(existing.ipv6 ? " (dual-stack)" : ""); "
-                    + "run `agent cluster down --name \(name)` first")
+            try request.checkMatches(existing)
+            // BEGIN repair (issue 14): only what is damaged, with the cluster's own settings.
+            let repair = ClusterRepair(layout: layout, spec: existing)
+            let findings = repair.findings()
+            let controlPlane = binaries.flatMap { b in
+                existing.kubernetes.map { ControlPlane(layout: layout, spec: existing, kube: $0, binaries: b) }
             }
-            if (existing.kubernetes != nil) != kubernetes {
-                throw AgentError("cluster '\(name)' is up \(existing.kubernetes == nil ? "without" : "with") a Kubernetes control plane; "
-                    + "run `agent cluster down --name \(name)` first")
-            }
-            if let binaries, let kube = existing.kubernetes, nodesHealthy(existing) {
-                // Only the control plane is damaged: restart what died, keep etcd's data and every node.
-                let cp = ControlPlane(layout: layout, spec: existing, kube: kube, binaries: binaries)
-                if !cp.deadComponents().isEmpty {
-                    try await cp.repair(progress: progress)
-                    try await cp.waitNodesReady(timeout: .seconds(60), progress: progress)
-                    return .repaired
+            let deadComponents = controlPlane?.deadComponents() ?? []
+            if findings.isEmpty, deadComponents.isEmpty { return .alreadyUp }
+            let damage = findings.map(\.description) + deadComponents.map { "control plane: \($0) not running" }
+            progress("cluster '\(name)' is damaged (\(damage.joined(separator: ", ")))")
+            let controlPlaneGone = existing.kubernetes != nil && !Netns.exists(layout.controlPlaneNamespace)
+            if findings != [.bridgeMissing], !controlPlaneGone {
+                let nodes = try repair.repairNodes(findings)
+                if !nodes.isEmpty {
+                    progress("restarting \(nodes.joined(separator: ", "))")
+                    try await waitForAgents(existing, only: nodes, timeout: .seconds(30))
                 }
+                if let controlPlane {
+                    // Restart only what died, on etcd's data, as a kubelet restarts a static pod.
+                    try await controlPlane.repair(progress: progress)
+                    try await controlPlane.waitNodesReady(timeout: .seconds(60), progress: progress)
+                }
+                try AgentSupervisor(layout: layout).start()
+                return .repaired(nodes: nodes)
             }
-            if isHealthy(existing) { return .alreadyUp }
-            progress("cluster '\(name)' is damaged; rebuilding")
+            progress("rebuilding cluster '\(name)' with its settings")
+            rebuild = existing
+            // END repair
         }
         teardown()
 
-        var spec = ClusterSpec.plan(name: name, nodeCount: nodes, ipv6: ipv6, probeRatio: probeRatio,
-                                    endpointCheck: endpointCheck)
+        var spec = rebuild ?? request.plan(name: name)
+        let nodes = spec.nodes.count
         do {
             progress("creating \(nodes) node namespaces and bridge")
             try ClusterNetwork(layout: layout, spec: spec).create()
             var controlPlane: ControlPlane?
             if let binaries {
                 let listener = try HostListener()
-                let kube = ControlPlane.plan(ipv6: ipv6, hostPort: listener.port)
+                let kube = ControlPlane.plan(ipv6: spec.ipv6, hostPort: listener.port)
                 spec.kubernetes = kube
                 let cp = ControlPlane(layout: layout, spec: spec, kube: kube, binaries: binaries)
                 try await cp.start(listener: listener, progress: progress)
                 controlPlane = cp
             }
             try spec.save(layout.specPath)
-            let agent = DetachedProcess.executableDirectory + "/agent"
             for node in spec.nodes {
-                try FileManager.default.createDirectory(atPath: layout.nodeDir(node.name), withIntermediateDirectories: true)
-                _ = try DetachedProcess.spawn(
-                    ["nsenter", "--net=/run/netns/\(layout.nodeNamespace(node.name))", agent, "node", "run",
-                     "--cluster", name, "--node", node.name, "--state-dir", layout.root],
-                    logPath: layout.agentLog(node.name))
+                _ = try AgentSupervisor.spawnAgent(node.name, layout: layout)
             }
             progress("waiting for \(nodes) agents")
             try await waitForAgents(spec, timeout: .seconds(30))
             try await controlPlane?.waitNodesReady(timeout: .seconds(60), progress: progress)
+            if controlPlane != nil { try await waitForViews(spec, timeout: .seconds(15)) }
+            try AgentSupervisor(layout: layout).start()
         } catch {
             teardown()
+            unlink(layout.lockPath)  // nothing is left of the cluster, so neither is its lock
             throw error
         }
         return .created
     }
 
-    private func waitForAgents(_ spec: ClusterSpec, timeout: Duration) async throws {
+    /// The former signature, for callers that always pass every setting.
+    public func up(nodes: Int, ipv6: Bool, probeRatio: Double,
+                   endpointCheck: ClusterSpec.EndpointCheckTiming = .upstream, kubernetes: Bool = false,
+                   progress: (String) -> Void) async throws -> UpResult {
+        try await up(ClusterUpRequest(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio,
+                                      endpointCheckSeconds: endpointCheck.checkSeconds,
+                                      endpointRelaunchSeconds: endpointCheck.relaunchAfterSeconds, kubernetes: kubernetes),
+                     progress: progress)
+    }
+
+    func waitForAgents(_ spec: ClusterSpec, only: [String]? = nil, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
-        var pending = spec.nodes.map(\.name)
+        var pending = only ?? spec.nodes.map(\.name)
         while !pending.isEmpty {
             var still: [String] = []
             for node in pending where !(await answers(node)) { still.append(node) }
@@ -112,6 +135,23 @@ public struct LocalCluster {
         }
     }
 
+    /// With a control plane an agent learns its peers from the apiserver, which has them only
+    /// once they registered: `up` returns when every agent's health view lists every node (the
+    /// prober asks again every 2 s), so "up" means probing, and a view that outlives the
+    /// apiserver (its last good list) is complete.
+    private func waitForViews(_ spec: ClusterSpec, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        for node in spec.nodes.map(\.name) {
+            let health = APIClient(endpoint: .unix(path: layout.healthSocket(node)), timeout: .seconds(2))
+            while (try? await health.json(.GET, "/v1beta/status", as: HealthStatusResponse.self))?.nodes.count != spec.nodes.count {
+                guard ContinuousClock.now < deadline else {
+                    throw AgentError("\(node)'s health view did not list all \(spec.nodes.count) nodes within \(timeout)")
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
     private func answers(_ node: String) async -> Bool {
         let health = APIClient(endpoint: .unix(path: layout.healthSocket(node)), timeout: .seconds(2))
         let agent = APIClient(endpoint: .unix(path: layout.agentSocket(node)), timeout: .seconds(2))
@@ -122,24 +162,6 @@ public struct LocalCluster {
     private func lastLines(_ path: String) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log)" }
         return text.split(separator: "\n").suffix(3).joined(separator: " | ")
-    }
-
-    func isHealthy(_ spec: ClusterSpec) -> Bool {
-        guard nodesHealthy(spec) else { return false }
-        guard spec.kubernetes != nil else { return true }
-        return Netns.exists(layout.controlPlaneNamespace) && ControlPlane.components.allSatisfy {
-            DetachedProcess.readPidfile(layout.controlPlaneDir + "/\($0).pid").map(DetachedProcess.isAlive) == true
-        }
-    }
-
-    /// Bridge, node namespaces and agents (what a control-plane repair needs intact).
-    func nodesHealthy(_ spec: ClusterSpec) -> Bool {
-        guard Netns.exists(layout.bridgeNamespace) else { return false }
-        if spec.kubernetes != nil, !Netns.exists(layout.controlPlaneNamespace) { return false }
-        return spec.nodes.allSatisfy { node in
-            Netns.exists(layout.nodeNamespace(node.name))
-                && DetachedProcess.readPidfile(layout.agentPidfile(node.name)).map(DetachedProcess.isAlive) == true
-        }
     }
 
     // MARK: down
@@ -157,8 +179,8 @@ public struct LocalCluster {
     @discardableResult
     private func teardown() -> (namespaces: Int, processes: Int) {
         var killed = 0
-        // Agents first so they do not relaunch their endpoints (or start pods) while we delete them;
-        // only then are the namespaces listed, so none an agent made meanwhile survives.
+        AgentSupervisor(layout: layout).stop()  // first, or it restarts the agents stopped below
+        // Agents first so they do not relaunch their endpoints (or start pods) while we delete them.
         let nodeDirs = (try? FileManager.default.contentsOfDirectory(atPath: layout.clusterDir)) ?? []
         for dir in nodeDirs {
             if let pid = DetachedProcess.readPidfile(layout.agentPidfile(dir)), DetachedProcess.isAlive(pid) {
@@ -166,6 +188,7 @@ public struct LocalCluster {
                 killed += 1
             }
         }
+        // Listed only now: a running agent (as kubelet) creates pod namespaces until it stops.
         let owned = Netns.list().filter(layout.ownsNamespace)
         for ns in owned {
             for pid in Netns.pids(ns) where DetachedProcess.isAlive(pid) {

@@ -26,11 +26,12 @@ public struct NodeAgent {
         try AtomicFile.write(Data("\(getpid())\n".utf8), to: layout.agentPidfile(nodeName))
 
         let endpoint = HealthEndpoint(layout: layout, spec: spec, node: node, logger: logger)
-        _ = try endpoint.create()
+        let responder = try endpoint.create()
 
         let nodeIPs = [node.ipv4] + (node.ipv6.map { [$0] } ?? [])
         let agentSocket = layout.agentSocket(nodeName)
         try UnixSocketFile.prepare(agentSocket)
+        let socketGroup = try UnixSocketFile.resolveGroup(spec.socketGroup)
         // With a control plane, the Kubernetes API is the source of nodes (the cluster file is out of the loop).
         var kubernetes: [any Service] = []
         var nodeList: any ClusterNodeList = ClusterFileNodes(layout: layout)
@@ -46,11 +47,16 @@ public struct NodeAgent {
         }
         let agentAPI = Application(
             router: AgentAPIRoutes.router(nodes: nodeList, selfName: spec.fullName(node), tracker: NodeDiffTracker()),
-            configuration: .init(address: .unixDomainSocket(path: agentSocket)), logger: logger)
+            server: HTTPServerLimits.standard.server,
+            configuration: .init(address: .unixDomainSocket(path: agentSocket)),
+            onServerRunning: UnixSocketFile.restrictWhenBound(agentSocket, group: socketGroup, logger: logger),
+            logger: logger)
 
-        let health = try HealthDaemon(config: HealthDaemonConfig(
-            socketPath: layout.healthSocket(nodeName), agent: .unix(path: agentSocket),
-            responderAddresses: nodeIPs, probeRatio: spec.probeRatio, metricsAddresses: nodeIPs), logger: logger)
+        var healthConfig = HealthDaemonConfig(
+            socketPath: layout.healthSocket(nodeName), socketGroup: socketGroup, agent: .unix(path: agentSocket),
+            responderAddresses: nodeIPs, probeRatio: spec.probeRatio, metricsAddresses: nodeIPs)
+        healthConfig.beforeFirstRound = { [endpoint] in await endpoint.waitUntilServing(responder, timeout: .seconds(5)) }
+        let health = try HealthDaemon(config: healthConfig, logger: logger)
 
         let timing = spec.endpointCheck ?? .upstream
         let controller = HealthEndpointController(endpoint: endpoint, healthIP: node.healthIPv4, logger: logger,

@@ -36,6 +36,10 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .long, help: "Cluster name (1-20 lowercase letters, digits or '-').")
     var name: String = "local"
 
+    func validate() throws {
+        try asUsageError { try StateLayout.validate(clusterName: name) }
+    }
+
     /// Every cluster operation but `list` changes namespaces and links, which needs root.
     func cluster() throws -> LocalCluster {
         guard geteuid() == 0 else {
@@ -49,7 +53,7 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Create, inspect, fault and remove local clusters.",
-        subcommands: [Up.self, Down.self, List.self, Exec.self, Fault.self])
+        subcommands: [Up.self, Down.self, List.self, Exec.self, Fault.self, Supervise.self])
 
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -67,47 +71,50 @@ struct ClusterCommand: AsyncParsableCommand {
                 apiserver and 60 s for the nodes to be Ready.
                 """)
 
-        @Option(name: .long, help: "Number of nodes (1-200).")
-        var nodes: Int = 3
+        @Option(name: .long, parsing: .unconditional, help: "Number of nodes (1-200; default 3).")
+        var nodes: Int?
         @OptionGroup var cluster: ClusterOptions
-        @Flag(name: .long, help: "Dual-stack: add IPv6 addresses (secondary paths) to nodes and health endpoints.")
-        var ipv6 = false
-        @Option(name: .long, help: "connectivity-probe-frequency-ratio for the agents, in [0, 1]; 0 probes most often.")
-        var probeRatio: Double = 0.5
-        @Option(name: .long, help: "Seconds between the agent's checks of its health endpoint (upstream: 60).")
-        var endpointCheckInterval: Double = 60
-        @Option(name: .long, help: "Seconds without a successful check before the health endpoint is rebuilt (upstream: 300).")
-        var endpointRelaunchAfter: Double = 300
         @Flag(name: .long, inversion: .prefixedNo,
-              help: "Start a Kubernetes control plane that the nodes join (--no-kubernetes: namespaces and agents only).")
-        var kubernetes = true
+              help: "Dual-stack: add IPv6 addresses (secondary paths) to nodes and health endpoints (default: IPv4 only).")
+        var ipv6: Bool?
+        @Option(name: .long, parsing: .unconditional, help: "connectivity-probe-frequency-ratio for the agents, in [0, 1]; 0 probes most often (default 0.5).")
+        var probeRatio: Double?
+        @Option(name: .long, parsing: .unconditional, help: "Seconds between the agent's checks of its health endpoint, 0.1-3600 (upstream and default: 60).")
+        var endpointCheckInterval: Double?
+        @Option(name: .long, parsing: .unconditional, help: "Seconds without a successful check before the health endpoint is rebuilt, 0.1-86400 (upstream and default: 300).")
+        var endpointRelaunchAfter: Double?
+        @Option(name: .long, help: ArgumentHelp("Group that may use the nodes' cilium.sock and health.sock (mode 0660), e.g. a monitoring user's; root keeps them root-only (default: cilium if that group exists, else root).", valueName: "group"))
+        var socketGroup: String?
+        @Flag(name: .long, inversion: .prefixedNo,
+              help: "Start a Kubernetes control plane that the nodes join (--no-kubernetes: namespaces and agents only; default: with one).")
+        var kubernetes: Bool?
+
+        var request: ClusterUpRequest {
+            var r = ClusterUpRequest(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio,
+                             endpointCheckSeconds: endpointCheckInterval, endpointRelaunchSeconds: endpointRelaunchAfter,
+                             socketGroup: socketGroup, kubernetes: kubernetes)
+            r.kubernetesByDefault = true
+            return r
+        }
 
         func validate() throws {
-            guard (1...200).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 200, got \(nodes)") }
-            guard (0...1).contains(probeRatio) else {
-                throw ValidationError("--probe-ratio must be within [0, 1], got \(probeRatio)")
-            }
-            guard endpointCheckInterval > 0, endpointRelaunchAfter > 0 else {
-                throw ValidationError("--endpoint-check-interval and --endpoint-relaunch-after must be positive")
-            }
-            try StateLayout.validate(clusterName: cluster.name)
+            try asUsageError { try request.validate() }
         }
 
         func run() async throws {
             let c = try cluster.cluster()
             let started = ContinuousClock.now
-            let timing = ClusterSpec.EndpointCheckTiming(checkSeconds: endpointCheckInterval,
-                                                         relaunchAfterSeconds: endpointRelaunchAfter)
-            let result = try await c.up(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio, endpointCheck: timing,
-                                        kubernetes: kubernetes) { print($0) }
+            let result = try await c.up(request) { print($0) }
+            let count = (try? c.loadSpec().nodes.count) ?? 0
             switch result {
-            case .alreadyUp: print("cluster '\(c.name)' is already up with \(nodes) nodes")
-            case .repaired: print("cluster '\(c.name)' repaired in \(formatSeconds(ContinuousClock.now - started))")
+            case .alreadyUp: print("cluster '\(c.name)' is already up with \(count) nodes")
+            case .repaired(let nodes):
+                print("cluster '\(c.name)' is up: \(count) nodes, repaired \(nodes.isEmpty ? "(no node needed it)" : nodes.joined(separator: ", ")) in \(formatSeconds(ContinuousClock.now - started))")
             case .created:
-                print("cluster '\(c.name)' is up: \(nodes) nodes in \(formatSeconds(ContinuousClock.now - started))")
+                print("cluster '\(c.name)' is up: \(count) nodes in \(formatSeconds(ContinuousClock.now - started))")
             }
             print("try: agent cluster exec\(c.name == "local" ? "" : " --name \(c.name)") node-1 -- cilium-health status --probe")
-            if kubernetes {
+            if (try? c.loadSpec())?.kubernetes != nil {
                 print("""
                     kubeconfig: \(c.layout.kubeconfigPath)
                       export KUBECONFIG=\(c.layout.kubeconfigPath)
@@ -185,9 +192,9 @@ struct ClusterCommand: AsyncParsableCommand {
         var node: String
         @Option(name: .long, help: "Drop traffic: icmp (echo), http (TCP 4240) or all (black-hole).")
         var drop: FaultSpec.Drop?
-        @Option(name: .long, help: "Drop this percentage (1-100) of inbound packets at random.")
+        @Option(name: .long, parsing: .unconditional, help: "Drop this percentage (1-100) of inbound packets at random.")
         var loss: Int?
-        @Option(name: .long, help: "Delay inbound packets by this many milliseconds (1-\(FaultSpec.maxDelayMs)); replaces an earlier delay.")
+        @Option(name: .long, parsing: .unconditional, help: "Delay inbound packets by this many milliseconds (1-\(FaultSpec.maxDelayMs)); replaces an earlier delay.")
         var delay: Int?
         @Flag(name: .long, help: "Remove every fault from the node.")
         var clear = false
@@ -222,6 +229,24 @@ struct ClusterCommand: AsyncParsableCommand {
 }
 
 extension FaultSpec.Drop: ExpressibleByArgument {}
+
+extension ClusterCommand {
+    /// Started by `cluster up`, stopped by `cluster down`: restarts node agents that die.
+    struct Supervise: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restart the cluster's node agents when they die (started by `cluster up`).",
+            shouldDisplay: false)
+        @OptionGroup var cluster: ClusterOptions
+        @Option(name: .long, help: "State directory root.")
+        var stateDir: String = StateLayout.defaultRoot
+
+        func run() async throws {
+            LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+            let supervisor = AgentSupervisor(layout: StateLayout(cluster: cluster.name, root: stateDir))
+            try await supervisor.run(logger: Logger(label: "supervisor.\(cluster.name)"))
+        }
+    }
+}
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

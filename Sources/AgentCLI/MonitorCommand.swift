@@ -31,11 +31,11 @@ struct MonitorCommand: AsyncParsableCommand {
     @Flag(name: .customLong("from-start"), help: "First print the drops the latest run already recorded.")
     var fromStart = false
 
-    @Option(help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C).", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C).", valueName: "seconds"))
     var duration: Double?
 
     func validate() throws {
-        try StateLayout.validate(clusterName: name)
+        try asUsageError { try StateLayout.validate(clusterName: name) }
         for t in types where !Self.supportedTypes.contains(t) {
             guard Self.upstreamTypes.contains(t) else {
                 throw ValidationError("unknown --type '\(t)': use one of \(Self.upstreamTypes.joined(separator: ", "))")

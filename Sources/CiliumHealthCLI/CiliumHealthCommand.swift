@@ -10,24 +10,25 @@ struct CiliumHealthMain {
         await CommandMain.run(CiliumHealthCommand.self, arguments: hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
     }
 
-    /// `cilium-health -H URI status` works upstream (cobra persistent flags); ArgumentParser only
-    /// reads options after the subcommand, so leading global options are moved behind it.
+    /// `cilium-health -H URI status` and `cilium-health -o json status` work upstream (cobra
+    /// flags go anywhere); ArgumentParser reads a subcommand's options only after it, so options
+    /// before the subcommand are moved behind it. A value-taking option's value is never taken
+    /// for the subcommand.
     static func hoistingGlobalOptions(_ args: [String]) -> [String] {
-        var leading: [String] = []
-        var rest = args[...]
-        while let first = rest.first {
-            if ["-H", "--host"].contains(first), rest.count >= 2 {
-                leading += rest.prefix(2)
-                rest = rest.dropFirst(2)
-            } else if first.hasPrefix("--host=") || ["-D", "--debug"].contains(first) {
-                leading.append(first)
-                rest = rest.dropFirst()
-            } else {
-                break
+        let subcommands: Set<String> = ["status", "connectivity", "get", "inspect", "show", "ping", "help"]
+        let takesValue: Set<String> = ["-H", "--host", "-o", "--output", "--timeout"]
+        var i = 0
+        while i < args.count {
+            let arg = args[i]
+            if arg == "--" { return args }
+            if subcommands.contains(arg) {
+                guard i > 0 else { return args }
+                return [arg] + args[..<i] + args[(i + 1)...]
             }
+            guard arg.hasPrefix("-") else { return args }
+            i += takesValue.contains(arg) ? 2 : 1
         }
-        guard !leading.isEmpty, let subcommand = rest.first else { return args }
-        return [subcommand] + leading + rest.dropFirst()
+        return args
     }
 }
 
@@ -54,15 +55,34 @@ struct GlobalOptions: ParsableArguments {
     var host: String?
     @Flag(name: [.customShort("D"), .long], help: "Enable debug messages.")
     var debug = false
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Give up on the API after this long, e.g. 5s or 500ms (a bare number is seconds); `status --probe` waits the 10 s probe deadline on top.",
+                               valueName: "duration"))
+    var timeout = "5s"
 
-    func client(timeout: Duration = .seconds(30)) throws -> APIClient {
+    /// The probe round's own bound (HealthProber's ICMP deadline); `--probe` waits for it on top of --timeout.
+    static let probeDeadline: Duration = .seconds(10)
+
+    func validate() throws {
+        _ = try endpoint()
+        guard GoDuration.parse(timeout) != nil else {
+            throw ValidationError("invalid --timeout '\(timeout)': use a positive duration, e.g. 5s, 500ms or 1m")
+        }
+    }
+
+    private func endpoint() throws -> APIEndpoint {
         let value = host ?? ProcessInfo.processInfo.environment["CILIUM_HEALTH_SOCK"].map { "unix://\($0)" }
             ?? "unix:///var/run/cilium/health.sock"
         do {
-            return APIClient(endpoint: try APIEndpoint(parsing: value), timeout: timeout)
+            return try APIEndpoint(parsing: value)
         } catch {
-            throw CLIFailure(message: "\(error)")
+            throw ValidationError("\(error)")
         }
+    }
+
+    /// A client bounded by --timeout, plus `extra` for calls that wait on purpose (a probe round).
+    func client(extra: Duration = .zero) throws -> APIClient {
+        APIClient(endpoint: try endpoint(), timeout: (GoDuration.parse(timeout) ?? .seconds(5)) + extra)
     }
 }
 
@@ -148,7 +168,7 @@ struct Status: AsyncParsableCommand {
     var output: OutputFormat?
 
     func run() async throws {
-        let client = try global.client()
+        let client = try global.client(extra: probe ? GlobalOptions.probeDeadline : .zero)
         let response: HealthStatusResponse
         do {
             response = probe
@@ -197,7 +217,7 @@ struct Ping: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            _ = try await global.client(timeout: .seconds(10)).json(.GET, "/v1beta/healthz", as: HealthResponse.self)
+            _ = try await global.client().json(.GET, "/v1beta/healthz", as: HealthResponse.self)
         } catch let e as CLIFailure {
             throw e
         } catch {

@@ -23,3 +23,9 @@ public enum CommandMain {
         }
     }
 }
+
+/// Runs a library check inside `validate()`, so its failure is reported as a usage error
+/// (exit 2) like every other bad flag, instead of a runtime failure (exit 1).
+public func asUsageError(_ check: () throws -> Void) throws {
+    do { try check() } catch let error as ValidationError { throw error } catch { throw ValidationError("\(error)") }
+}

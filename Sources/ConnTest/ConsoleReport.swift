@@ -37,11 +37,12 @@ public enum ConsoleReport {
         switch s.exitCode {
         case .failure:
             return "❌ \(s.failed)/\(s.executed) \(noun) failed\(suffix)"
+        case .inconclusive where s.executed == 0:
+            return "⌛ inconclusive: no check ran\(s.total == 0 ? " (the selection matched no check)" : "")\(suffix)"
         case .inconclusive:
             let after = timeoutSeconds.map { " after \(seconds($0))" } ?? ""
             return "⌛ inconclusive: \(s.unsettled)/\(s.executed) \(noun) not settled\(after), \(s.passed) passed\(suffix)"
         case .success, .usage:
-            if s.executed == 0 { return "⚠️  no check ran\(suffix)" }
             return "✅ \(s.passed)/\(s.executed) \(noun) passed\(suffix)"
         }
     }

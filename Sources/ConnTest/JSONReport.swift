@@ -20,7 +20,9 @@ public enum JSONReport {
         let summaryValue: JSONValue = .object([
             ("total", .int(s.total)), ("passed", .int(s.passed)), ("failed", .int(s.failed)),
             ("pending", .int(s.pending)), ("skipped", .int(s.skipped)), ("unsettled", .int(s.unsettled)),
-            ("inconclusive", .bool(s.inconclusive)), ("durationSeconds", .number(roundedMillis(s.durationSeconds))),
+            ("inconclusive", .bool(s.inconclusive)),
+        ] + (s.inconclusiveReason.map { [("inconclusiveReason", JSONValue.string($0))] } ?? []) + [
+            ("durationSeconds", .number(roundedMillis(s.durationSeconds))),
         ])
         let root: JSONValue = .object([
             ("checks", .array(checks)), ("summary", summaryValue), ("exitCode", .int(Int(s.exitCode.rawValue))),

@@ -24,8 +24,19 @@ public struct RunSummary: Sendable, Equatable {
     public var settledFailures: Int
     /// Checks that actually ran; the denominator of the summary (as cilium-cli, totals exclude skips).
     public var executed: Int { passed + failed }
-    /// Settled: ready, failed a threshold, pending or skipped. Anything else means the timeout won.
-    public var inconclusive: Bool { unsettled > 0 }
+    /// The timeout won before every check settled, or no check ran at all (everything pending or
+    /// skipped, or nothing selected): either way the run proved nothing, so it must not pass.
+    public var inconclusive: Bool { unsettled > 0 || executed == 0 }
+
+    /// Why the run is inconclusive, in the words the reports use; nil when it is not.
+    public var inconclusiveReason: String? {
+        if unsettled > 0 { return "\(unsettled)/\(executed) \(executed == 1 ? "check" : "checks") not settled before the run timeout" }
+        if executed == 0 {
+            if total == 0 { return "no check ran: the selection matched no check" }
+            return "no check ran: \([pending > 0 ? "\(pending) pending" : nil, skipped > 0 ? "\(skipped) skipped" : nil].compactMap { $0 }.joined(separator: ", "))"
+        }
+        return nil
+    }
 
     public var exitCode: RunExitCode {
         if settledFailures > 0 { return .failure }

@@ -4,6 +4,7 @@ import CommandLineSupport
 import ConnTest
 import ConnTestLocal
 import Foundation
+import HealthAPI
 
 enum RunOutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
@@ -44,7 +45,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Local cluster to run on.")
     var cluster = "local"
 
-    @Option(help: "Nodes when the cluster has to be brought up (default 3); an existing cluster keeps its own.")
+    @Option(parsing: .unconditional, help: "Nodes when the cluster has to be brought up (default 3); an existing cluster keeps its own.")
     var nodes: Int?
 
     @Option(name: .customLong("ip-family"),
@@ -61,14 +62,14 @@ struct Run: AsyncParsableCommand {
             help: ArgumentHelp("Add a <property> to the JUnit suite (repeatable).", valueName: "key=value"))
     var junitProperties: [String] = []
 
-    @Option(help: ArgumentHelp("Overall limit for the run, e.g. 60s, 2m or 1m30s.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Overall limit for the run, e.g. 60s, 2m or 1m30s.", valueName: "duration"))
     var timeout = "2m"
 
     @Flag(name: .customLong("exit-zero-on-failure"),
           help: "Exit 0 even when checks failed or the run was inconclusive (the report still says so); usage and setup errors still exit 2.")
     var exitZeroOnFailure = false
 
-    @Option(name: .customLong("time-scale"), help: "Multiplier for probe periods and delays (timeouts stay real).")
+    @Option(name: .customLong("time-scale"), parsing: .unconditional, help: "Multiplier for probe periods and delays (timeouts stay real).")
     var timeScale = 0.1
 
     @Flag(name: .customLong("keep-cluster"), help: "Leave a cluster this run brought up running.")
@@ -78,10 +79,10 @@ struct Run: AsyncParsableCommand {
     var monitor = false
 
     func run() async throws {
-        guard let limit = RunTimeout.parse(timeout) else {
+        guard let limit = GoDuration.parse(timeout) else {
             throw ConnTestError("invalid --timeout '\(timeout)': use e.g. 60s, 2m or 1m30s")
         }
-        let properties = try junitProperties.map(JUnitProperty.init(parsing:))
+        _ = try junitProperties.map(JUnitProperty.init(parsing:))  // validated now, used in the report
         guard timeScale.isFinite, timeScale > 0 else { throw ConnTestError("--time-scale must be > 0, got \(timeScale)") }
         if let nodes, !(1...ClusterSpec.maxNodes).contains(nodes) {
             throw ConnTestError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
@@ -96,6 +97,15 @@ struct Run: AsyncParsableCommand {
             }
         }
         let workload = try RunWorkload(resources: resources)
+        // Output files are checked before anything exists: a bad path must not cost a whole run.
+        if let junitFile { try OutputFile.checkWritable(junitFile, flag: "--junit-file") }
+        if workload.checks.isEmpty {
+            // Nothing to run proves nothing: inconclusive, and no cluster is touched.
+            let summary = RunSummary(results: [])
+            progress("conntest: \(summary.inconclusiveReason ?? "no check ran")")
+            try report([], summary: summary, timeoutSeconds: nil, startedAt: Date())
+            Foundation.exit(exitZeroOnFailure ? RunExitCode.success.rawValue : summary.exitCode.rawValue)
+        }
         let local: LocalCluster
         do { local = try LocalCluster(name: cluster) } catch { throw ConnTestError("\(error)") }
         // One workload per cluster: a second run would clean up (delete) the first one's pods.
@@ -124,8 +134,7 @@ struct Run: AsyncParsableCommand {
 
         let code: RunExitCode
         do {
-            code = try await runOn(local, resources: resources, workload: workload, limit: limit, properties: properties,
-                                   cleanup: cleanup)
+            code = try await runOn(local, resources: resources, workload: workload, limit: limit, cleanup: cleanup)
         } catch {
             cleanup.run()
             fail("\(error)", code: RunExitCode.usage.rawValue)
@@ -135,7 +144,7 @@ struct Run: AsyncParsableCommand {
     }
 
     private func runOn(_ local: LocalCluster, resources: [Resource], workload: RunWorkload, limit: Duration,
-                       properties: [JUnitProperty], cleanup: RunCleanup) async throws -> RunExitCode {
+                       cleanup: RunCleanup) async throws -> RunExitCode {
         if (try? local.loadSpec()) == nil {
             let count = nodes ?? 3
             progress("bringing up cluster '\(local.name)' with \(count) nodes")
@@ -203,16 +212,22 @@ struct Run: AsyncParsableCommand {
         }
         cleanup.run()
 
+        try report(results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds, startedAt: outcome.startedAt)
+        return outcome.summary.exitCode
+    }
+
+    /// The report on stdout, and the JUnit file when asked for.
+    private func report(_ results: [CheckResult], summary: RunSummary, timeoutSeconds: Double?, startedAt: Date) throws {
         switch output {
-        case .json: print(JSONReport.render(results, summary: outcome.summary), terminator: "")
-        case .text: print(ConsoleReport.render(results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds), terminator: "")
+        case .json: print(JSONReport.render(results, summary: summary), terminator: "")
+        case .text: print(ConsoleReport.render(results, summary: summary, timeoutSeconds: timeoutSeconds), terminator: "")
         }
         if let junitFile {
+            let properties = try junitProperties.map(JUnitProperty.init(parsing:))
             // Args as cilium-cli records them: the arguments after the command (`conntest run`).
-            try JUnitReport.write(results, args: Array(CommandLine.arguments.dropFirst(2)), timestamp: outcome.startedAt,
+            try JUnitReport.write(results, args: Array(CommandLine.arguments.dropFirst(2)), timestamp: startedAt,
                                   properties: properties.map { ($0.name, $0.value) }, to: junitFile)
         }
-        return outcome.summary.exitCode
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConnTest
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -38,10 +39,10 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: .customLong("image-repo"), help: ArgumentHelp("Registry/repository prefix replacing that of every image, for private mirrors (e.g. registry.local/cilium). --curl-image/--echo-image win over it.", valueName: "repo"))
     var imageRepo: String?
 
-    @Option(name: .customLong("node-port"), help: ArgumentHelp("NodePort of echo-b (default 31414); nodeport probes follow.", valueName: "port"))
+    @Option(name: .customLong("node-port"), parsing: .unconditional, help: ArgumentHelp("NodePort of echo-b (default 31414); nodeport probes follow.", valueName: "port"))
     var nodePort: Int?
 
-    @Option(name: .customLong("host-port"), help: ArgumentHelp("hostPort of echo-b (default 40000); echo-c uses port+1, host-network echo servers shift by the same amount and probes follow. Pick a different value (and --node-port) to run a second copy in one cluster.", valueName: "port"))
+    @Option(name: .customLong("host-port"), parsing: .unconditional, help: ArgumentHelp("hostPort of echo-b (default 40000); echo-c uses port+1, host-network echo servers shift by the same amount and probes follow. Pick a different value (and --node-port) to run a second copy in one cluster.", valueName: "port"))
     var hostPort: Int?
 
     @Option(name: .customLong("external-ip"), help: ArgumentHelp("Target of pod-to-external-1111 (default 1.1.1.1, probed over https). `run` simulates it and needs an address in 198.18.0.0/15 outside the cluster's ranges, e.g. 198.18.200.1.", valueName: "ip"))
@@ -68,6 +69,16 @@ struct SelectionOptions: ParsableArguments {
         }
         let selection = try TagSelection.parse(tags)
         return (selection.filter(ConnectivitySuite.resources(options)), nil)
+    }
+
+    /// For `generate` and `ls`: a filter that matches nothing is a mistake (a typo in a name),
+    /// not an empty manifest to apply.
+    func nonEmptySelection() throws -> (resources: [Resource], variant: Variant?) {
+        let selected = try selectedResources()
+        guard !selected.resources.isEmpty else {
+            throw ConnTestError("no object matches \(tags.map { "-t \($0)" }.joined(separator: " ")) (see `conntest ls` for the names)")
+        }
+        return selected
     }
 
     /// What the selection was taken from: the variant, or the whole suite before tag filters.
@@ -117,7 +128,8 @@ struct Generate: ParsableCommand {
     var outputFile: String?
 
     func run() throws {
-        let (resources, variant) = try selection.selectedResources()
+        if let outputFile { try OutputFile.checkWritable(outputFile, flag: "--output-file") }
+        let (resources, variant) = try selection.nonEmptySelection()
         let text: String
         switch output {
         case .json:
@@ -145,7 +157,7 @@ struct List: ParsableCommand {
     @OptionGroup var selection: SelectionOptions
 
     func run() throws {
-        print(ResourceTable.render(try selection.selectedResources().resources), terminator: "")
+        print(ResourceTable.render(try selection.nonEmptySelection().resources), terminator: "")
     }
 }
 
@@ -158,6 +170,11 @@ struct Examples: ParsableCommand {
     var outputDir = "examples/connectivity-check"
 
     func run() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: outputDir, isDirectory: &isDirectory) else {
+            throw ConnTestError("invalid --output-dir '\(outputDir)': no such directory")
+        }
+        guard isDirectory.boolValue else { throw ConnTestError("invalid --output-dir '\(outputDir)': not a directory") }
         for variant in Variant.allCases {
             try OutputFile.write(try variant.render(), to: outputDir + "/" + variant.fileName)
         }

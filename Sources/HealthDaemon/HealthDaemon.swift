@@ -9,6 +9,8 @@ import ServiceLifecycle
 /// Settings of the health subsystem that runs inside each node's agent.
 public struct HealthDaemonConfig: Sendable {
     public var socketPath: String
+    /// Group given the API socket (mode 0660); nil leaves root's group.
+    public var socketGroup: gid_t?
     public var agent: APIEndpoint
     /// Node addresses the `/hello` responder binds (upstream: node internal IPv4/IPv6).
     public var responderAddresses: [String]
@@ -18,12 +20,16 @@ public struct HealthDaemonConfig: Sendable {
     /// Addresses serving Prometheus `/metrics` (upstream's agent port 9962); empty disables it.
     public var metricsAddresses: [String]
     public var metricsPort: Int
+    /// Awaited before the first probe round (e.g. until the local health endpoint serves), so
+    /// the round that fills a fresh view at once does not record a responder still starting.
+    public var beforeFirstRound: (@Sendable () async -> Void)?
 
-    public init(socketPath: String, agent: APIEndpoint, responderAddresses: [String], responderPort: Int = 4240,
+    public init(socketPath: String, socketGroup: gid_t? = nil, agent: APIEndpoint, responderAddresses: [String], responderPort: Int = 4240,
                 probeRatio: Double = 0.5, icmpAttempts: Int = 3, metricsAddresses: [String] = [], metricsPort: Int = 9962) {
         self.metricsAddresses = metricsAddresses
         self.metricsPort = metricsPort
         self.socketPath = socketPath
+        self.socketGroup = socketGroup
         self.agent = agent
         self.responderAddresses = responderAddresses
         self.responderPort = responderPort
@@ -47,16 +53,19 @@ public struct HealthDaemon: Sendable {
         let api = Application(
             router: HealthAPIRoutes.router(prober: prober, agent: APIClient(endpoint: config.agent, timeout: .seconds(5)),
                                            startedAt: .now),
-            configuration: .init(address: .unixDomainSocket(path: config.socketPath)), logger: logger)
+            server: HTTPServerLimits.standard.server,
+            configuration: .init(address: .unixDomainSocket(path: config.socketPath)),
+            onServerRunning: UnixSocketFile.restrictWhenBound(config.socketPath, group: config.socketGroup, logger: logger),
+            logger: logger)
         let responders = HelloResponder.applications(addresses: config.responderAddresses, port: config.responderPort,
                                                      logger: logger)
         let metrics = config.metricsAddresses.map { address in
-            Application(router: MetricsRoutes.router(prober: prober),
+            Application(router: MetricsRoutes.router(prober: prober), server: HTTPServerLimits.standard.server,
                         configuration: .init(address: .hostname(address, port: config.metricsPort)), logger: logger)
         }
         self.prober = prober
         self.services = [api] + responders.map { $0 as any Service } + metrics.map { $0 as any Service }
-            + [ProberService(prober: prober, pinger: pinger, http: http)]
+            + [ProberService(prober: prober, pinger: pinger, http: http, beforeFirstRound: config.beforeFirstRound)]
     }
 }
 
@@ -65,9 +74,11 @@ struct ProberService: Service {
     let prober: HealthProber
     let pinger: ICMPPinger
     let http: HTTPProbe
+    let beforeFirstRound: (@Sendable () async -> Void)?
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            await beforeFirstRound?()
             await prober.run()
         }
         pinger.close()

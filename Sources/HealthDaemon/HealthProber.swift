@@ -107,20 +107,48 @@ public actor HealthProber {
 
     // MARK: Probing
 
+    /// How often the node list is asked for between rounds, so a node that joins (or the rest of
+    /// the cluster, for an agent that started before its peers registered) is probed at once.
+    static let nodeRefresh: Duration = .seconds(2)
+
     /// The periodic loop: waits for the agent, then runs rate-limited rounds until cancelled.
+    /// The first round probes every address at once, so a (re)started agent's view is filled
+    /// within one probe deadline instead of one interval (which can be minutes); later rounds
+    /// are spread over the interval. Addresses that appear meanwhile are probed when they appear.
     public func run() async {
         while !Task.isCancelled, !(await refreshNodes()) {
             try? await Task.sleep(for: .seconds(1))
         }
+        var first = true
         while !Task.isCancelled {
             let ips = targetIPs
             currentInterval = interval.duration(ipCount: ips.count)
             let started = ContinuousClock.now
-            await runRound(ips, spreadOver: currentInterval)
-            metrics.observeLatencies(from: status())
             let next = started + currentInterval
+            let spread = first ? nil : currentInterval
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.runRound(ips, spreadOver: spread) }
+                group.addTask { await self.probeNewNodes(alreadyProbed: Set(ips), until: next) }
+            }
+            first = false
+            metrics.observeLatencies(from: status())
             if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
             await refreshNodes()
+        }
+    }
+
+    /// Until `until`: every `nodeRefresh`, asks for the node list and probes addresses not seen yet.
+    private func probeNewNodes(alreadyProbed: Set<String>, until: ContinuousClock.Instant) async {
+        var probed = alreadyProbed
+        while !Task.isCancelled, ContinuousClock.now + Self.nodeRefresh < until {
+            do { try await Task.sleep(for: Self.nodeRefresh) } catch { return }
+            await refreshNodes()
+            let fresh = targetIPs.filter { !probed.contains($0) }
+            guard !fresh.isEmpty else { continue }
+            probed.formUnion(fresh)
+            await withTaskGroup(of: Void.self) { group in
+                for ip in fresh { group.addTask { await self.probe(ip) } }
+            }
         }
     }
 

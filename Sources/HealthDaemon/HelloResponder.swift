@@ -1,3 +1,4 @@
+import HTTPSupport
 import Hummingbird
 import Logging
 
@@ -10,9 +11,11 @@ public enum HelloResponder {
     }
 
     /// One server per address, so IPv4 and IPv6 never fight over the same port (cilium#41402).
-    public static func applications(addresses: [String], port: Int, logger: Logger) -> [any ApplicationProtocol] {
+    public static func applications(addresses: [String], port: Int, limits: HTTPServerLimits = .standard,
+                                    logger: Logger) -> [any ApplicationProtocol] {
         addresses.map { address in
-            Application(router: router(), configuration: .init(address: .hostname(address, port: port)), logger: logger)
+            Application(router: router(), server: limits.server, configuration: .init(address: .hostname(address, port: port)),
+                        logger: logger)
         }
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
+import HTTPSupport
 import HealthDaemon
 import Hummingbird
 import Logging
@@ -8,15 +10,20 @@ import ServiceLifecycle
 /// `cilium-health-responder`: the process inside the health endpoint's namespace that answers
 /// `GET /hello` so peers can probe the pod network.
 @main
+struct ResponderMain {
+    static func main() async { await CommandMain.run(ResponderCommand.self) }
+}
+
 struct ResponderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cilium-health-responder",
         abstract: "Answer GET /hello with 200 on every address of this network namespace.")
 
-    @Option(name: .long, help: "TCP port to listen on.")
+    @Option(name: .long, parsing: .unconditional, help: "TCP port to listen on, 1-65535.")
     var listen: Int = 4240
     @Option(name: .long, help: "Write the process id here once listening; removed on exit.")
     var pidfile: String?
+    @OptionGroup var limits: ServerLimitOptions
 
     func validate() throws {
         guard (1...65535).contains(listen) else { throw ValidationError("--listen must be a port 1-65535, got \(listen)") }
@@ -30,6 +37,7 @@ struct ResponderCommand: AsyncParsableCommand {
         let pidfile = self.pidfile
         let app = Application(
             router: HelloResponder.router(),
+            server: limits.limits.server,
             configuration: .init(address: .hostname(address, port: listen)),
             onServerRunning: { _ in
                 if let pidfile { try? Data("\(getpid())\n".utf8).write(to: URL(fileURLWithPath: pidfile)) }

@@ -1,10 +1,15 @@
 import ArgumentParser
 import CNetfilterQueue
+import CommandLineSupport
 import Glibc
 
 /// `nfq-delay`: adds a fixed delay to every packet a netfilter rule sends to an NFQUEUE.
 /// This kernel has no netem, so `agent cluster fault --delay` holds packets here instead.
 @main
+struct NFQDelayMain {
+    static func main() async { await CommandMain.run(NFQDelayCommand.self) }
+}
+
 struct NFQDelayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nfq-delay",
@@ -17,11 +22,11 @@ struct NFQDelayCommand: ParsableCommand {
             not running. SIGTERM/SIGINT release every held packet, unbind the queue and exit 0.
             """)
 
-    @Option(name: .long, help: "NFQUEUE number (0-65535), as in the queue rule.")
+    @Option(name: .long, parsing: .unconditional, help: "NFQUEUE number (0-65535), as in the queue rule.")
     var queue: Int
-    @Option(name: .customLong("delay-ms"), help: "Milliseconds to hold each packet (1-10000).")
+    @Option(name: .customLong("delay-ms"), parsing: .unconditional, help: "Milliseconds to hold each packet (1-10000).")
     var delayMs: Int
-    @Option(name: .customLong("max-queued"), help: "Kernel queue length; beyond it packets pass undelayed.")
+    @Option(name: .customLong("max-queued"), parsing: .unconditional, help: "Kernel queue length; beyond it packets pass undelayed.")
     var maxQueued: Int = 8192
     @Option(name: .long, help: "Write the process id here once the queue is bound; removed on exit.")
     var pidfile: String?

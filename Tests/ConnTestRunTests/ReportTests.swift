@@ -48,7 +48,8 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(line([.pass, .pass, .pending, .skipped, .skipped]), "✅ 2/2 checks passed, 1 pending, 2 skipped")
         XCTAssertEqual(line([.pass, .fail, .fail, .pending]), "❌ 2/3 checks failed, 1 pending")
         XCTAssertEqual(line([.pass, .fail], settled: false), "⌛ inconclusive: 2/2 checks not settled after 120.0s, 1 passed")
-        XCTAssertEqual(line([.skipped]), "⚠️  no check ran, 1 skipped")
+        XCTAssertEqual(line([.skipped]), "⌛ inconclusive: no check ran, 1 skipped")
+        XCTAssertEqual(line([]), "⌛ inconclusive: no check ran (the selection matched no check)")
     }
 
     func testProgressLine() {
@@ -172,5 +173,18 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(code([(.pass, false)]), .inconclusive, "Ready but liveness not yet confirmed")
         XCTAssertEqual(code([(.fail, true), (.fail, false)]), .failure, "a definite failure outranks inconclusive")
         XCTAssertEqual(RunExitCode.usage.rawValue, 2)
+    }
+
+    /// A run where nothing ran proved nothing: it must not pass a CI job by accident.
+    func testNoCheckRanIsInconclusive() {
+        let skipped = [CheckResult(name: "c", component: "x", topology: "any", expect: .allow, outcome: .skipped, settled: true),
+                       CheckResult(name: "d", component: "x", topology: "any", expect: .allow, outcome: .pending, settled: true)]
+        XCTAssertEqual(RunSummary(results: skipped).exitCode, .inconclusive)
+        XCTAssertEqual(RunSummary(results: skipped).inconclusiveReason, "no check ran: 1 pending, 1 skipped")
+        XCTAssertEqual(RunSummary(results: []).exitCode, .inconclusive)
+        XCTAssertEqual(RunSummary(results: []).inconclusiveReason, "no check ran: the selection matched no check")
+        let json = JSONReport.render([], summary: RunSummary(results: []))
+        XCTAssertTrue(json.contains("\"inconclusiveReason\": \"no check ran: the selection matched no check\""), json)
+        XCTAssertTrue(json.contains("\"exitCode\": 3"), json)
     }
 }

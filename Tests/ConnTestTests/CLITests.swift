@@ -34,6 +34,14 @@ final class CLITests: XCTestCase {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// A fresh directory, removed when the test ends.
+    func scratchDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conntest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
     func assertOneLineError(_ result: Result, mentions: [String], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(result.status, 2, "stderr: \(result.stderr)", file: file, line: line)
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "not one line: \(result.stderr)", file: file, line: line)
@@ -63,9 +71,7 @@ final class CLITests: XCTestCase {
     }
 
     func testOutputFileUntouchedOnError() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conntest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory()
         let existing = dir.appendingPathComponent("existing.yaml")
         try Data("keep me\n".utf8).write(to: existing)
         assertOneLineError(try run(["generate", "-t", "bad=1", "--output-file", existing.path]), mentions: ["bad"])
@@ -82,9 +88,7 @@ final class CLITests: XCTestCase {
     }
 
     func testExamplesCommandWritesEveryVariant() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conntest-examples-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory()
         let result = try run(["examples", "--output-dir", dir.path])
         XCTAssertEqual(result.status, 0, result.stderr)
         for name in try FileManager.default.contentsOfDirectory(atPath: TestPaths.examples.path) where name.hasSuffix(".yaml") {
@@ -102,6 +106,27 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(json.status, 0)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         XCTAssertEqual((object?["items"] as? [Any])?.count, 21)
+    }
+
+    /// A filter that matches nothing is a typo, not an empty manifest to apply (that would pass).
+    func testFilterMatchingNothingIsAUsageError() throws {
+        assertOneLineError(try run(["generate", "-t", "name=does-not-exist"]), mentions: ["-t name=does-not-exist", "conntest ls"])
+        assertOneLineError(try run(["ls", "-t", "name=does-not-exist"]), mentions: ["-t name=does-not-exist"])
+    }
+
+    func testUnwritableOutputPathsAreNamed() throws {
+        let dir = try scratchDirectory()
+        let file = dir.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        assertOneLineError(try run(["examples", "--output-dir", file.path]), mentions: ["--output-dir '\(file.path)': not a directory"])
+        assertOneLineError(try run(["examples", "--output-dir", dir.path + "/missing"]), mentions: ["no such directory"])
+        assertOneLineError(try run(["generate", "--output-file", dir.path]), mentions: ["--output-file '\(dir.path)': is a directory"])
+        assertOneLineError(try run(["generate", "--output-file", dir.path + "/missing/x.yaml"]),
+                           mentions: ["cannot create a file in '\(dir.path)/missing': no such file or directory"])
+        for r in [try run(["examples", "--output-dir", file.path]), try run(["generate", "--output-file", dir.path])] {
+            XCTAssertFalse(r.stderr.contains("NSCocoaErrorDomain"), r.stderr)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["a-file"], "nothing left behind")
     }
 
     func testHelpExitsZeroAndDocumentsTags() throws {

@@ -96,17 +96,48 @@ final class EchoServerProcessTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0)
     }
 
-    func testInvalidPortIsRejected() throws {
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { return XCTFail("echo-server not built at \(binary.path)") }
+    /// Runs echo-server to its exit (it must exit on its own within 15 s) and returns status and stderr.
+    func runToExit(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stderr: String) {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw LaunchFailure(description: "echo-server not built at \(binary.path)") }
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--port", "70000"]
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let err = Pipe()
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = err
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
-        XCTAssertTrue(waitForExit(process, timeout: 15))
-        XCTAssertEqual(process.terminationStatus, 2, "usage errors exit 2 across the project's tools")
+        XCTAssertTrue(waitForExit(process, timeout: 15), "\(arguments) did not exit")
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, text)
+    }
+
+    func testInvalidPortIsRejected() throws {
+        let r = try runToExit(["--port", "70000"])
+        XCTAssertEqual(r.status, 2, "usage errors exit 2 across the project's tools")
+        let negative = try runToExit(["--port", "-5"])
+        XCTAssertEqual(negative.status, 2)
+        XCTAssertTrue(negative.stderr.contains("invalid --port -5: must be in 0-65535"), negative.stderr)
+    }
+
+    /// A bad $PORT is an error naming the value, never a silent fallback to port 80.
+    func testInvalidPortEnvironmentIsRejected() throws {
+        for value in ["abc", "70000", "", "-1"] {
+            var environment = ProcessInfo.processInfo.environment
+            environment["PORT"] = value
+            let r = try runToExit(["--address", "127.0.0.1"], environment: environment)
+            XCTAssertEqual(r.status, 2, "PORT=\(value): \(r.stderr)")
+            XCTAssertEqual(r.stderr, "Error: invalid $PORT '\(value)': must be a port number in 0-65535\n", "PORT=\(value)")
+        }
+    }
+
+    /// 192.0.2.1 (TEST-NET-1) is on no interface here, so bind fails; nothing is sent anywhere.
+    func testUnbindableAddressIsNamed() throws {
+        let r = try runToExit(["--address", "192.0.2.1", "--port", "0"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("Error: cannot listen on 192.0.2.1 port 0: cannot assign requested address\n"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("errno"), r.stderr)
     }
 }
 

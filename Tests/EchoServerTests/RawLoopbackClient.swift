@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackClient
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,26 +10,7 @@ import Darwin
 enum RawLoopbackClient {
     struct Outcome { var ok = 0; var failures: [String] = [] }
 
-    static func connect(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EMFILE) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if rc != 0 {
-            let code = errno
-            close(fd)
-            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .ECONNREFUSED)
-        }
-        return fd
-    }
+    static func connect(port: Int) throws -> Int32 { try LoopbackSocket.connect(port: port) }
 
     static func holdConnections(count: Int, port: Int) throws -> Outcome {
         var fds: [Int32] = []

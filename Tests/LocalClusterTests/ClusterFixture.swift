@@ -73,10 +73,12 @@ final class ClusterFixture {
 
     func down(file: StaticString = #filePath, line: UInt = #line) {
         let before = footprint()
+        let supervisor = AgentSupervisor(layout: layout).runningPid
         let r = try? agent(["cluster", "down", "--name", name])
         XCTAssertEqual(r?.status, 0, "down failed: \(r?.stderr ?? "")", file: file, line: line)
         let after = footprint()
         XCTAssertEqual(after.namespaces, [], "namespaces left behind", file: file, line: line)
+        if let supervisor { XCTAssertFalse(DetachedProcess.isAlive(supervisor), "supervisor left behind", file: file, line: line) }
         for pid in before.pids {
             XCTAssertFalse(DetachedProcess.isAlive(pid), "process \(pid) left behind", file: file, line: line)
         }

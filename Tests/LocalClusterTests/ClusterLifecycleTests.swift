@@ -1,6 +1,8 @@
 import Agent
 import Foundation
+import HTTPSupport
 import HealthAPI
+import HealthDaemon
 import XCTest
 
 final class ClusterLifecycleTests: XCTestCase {
@@ -13,9 +15,22 @@ final class ClusterLifecycleTests: XCTestCase {
         XCTAssertTrue(again.stdout.contains("already up"), again.stdout)
         XCTAssertEqual(Set(cluster.footprint().pids), Set(pids), "an idempotent up must not restart agents")
 
-        let resize = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "3", "--no-kubernetes"])
+        let plain = try cluster.agent(["cluster", "up", "--name", cluster.name])
+        XCTAssertEqual(plain.status, 0, "options left out keep the running values: \(plain.stderr)")
+        XCTAssertTrue(plain.stdout.contains("already up with 2 nodes"), plain.stdout)
+
+        let resize = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "3"])
         XCTAssertEqual(resize.status, 1)
-        XCTAssertTrue(resize.stderr.contains("is up with 2 nodes"), resize.stderr)
+        XCTAssertTrue(resize.stderr.contains("it has 2 nodes, not 3"), resize.stderr)
+        // A changed setting is refused with the reason, never ignored behind "already up".
+        let ratio = try cluster.agent(["cluster", "up", "--name", cluster.name, "--probe-ratio", "0.5"])
+        XCTAssertEqual(ratio.status, 1, ratio.stdout)
+        XCTAssertTrue(ratio.stderr.contains("its --probe-ratio is 0.0, not 0.5"), ratio.stderr)
+        let ipv6 = try cluster.agent(["cluster", "up", "--name", cluster.name, "--ipv6"])
+        XCTAssertEqual(ipv6.status, 1, ipv6.stdout)
+        XCTAssertTrue(ipv6.stderr.contains("it is IPv4-only, --ipv6 (dual-stack) was asked for"), ipv6.stderr)
+        XCTAssertTrue(ipv6.stderr.contains("agent cluster down --name \(cluster.name)"), ipv6.stderr)
+        XCTAssertEqual(Set(cluster.footprint().pids), Set(pids), "a refused change leaves the cluster alone")
 
         let list = try cluster.agent(["cluster", "list"])
         XCTAssertTrue(list.stdout.contains(cluster.name), list.stdout)
@@ -23,19 +38,106 @@ final class ClusterLifecycleTests: XCTestCase {
     }
 
     func testDownCleansUpAfterAgentsCrashed() throws {
-        let cluster = try ClusterFixture(nodes: 2)
+        let cluster = try ClusterFixture(nodes: 2, probeRatio: 0.25)
         defer { cluster.down() }
-        // Simulate a crash: agents die without cleaning up their health endpoints.
+        // Simulate a crash of everything: the supervisor, then the agents, none cleaning up.
+        if let pid = AgentSupervisor(layout: cluster.layout).runningPid { kill(pid, SIGKILL) }
         for node in ["node-1", "node-2"] {
             if let pid = DetachedProcess.readPidfile(cluster.layout.agentPidfile(node)) { kill(pid, SIGKILL) }
         }
         Thread.sleep(forTimeInterval: 0.3)
         XCTAssertFalse(cluster.footprint().namespaces.isEmpty)
-        // A damaged cluster is rebuilt by `up`, not reported as up.
-        let up = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "2", "--probe-ratio", "0", "--no-kubernetes"])
+        // A damaged cluster is repaired by `up`, not reported as up, and keeps its settings.
+        let up = try cluster.agent(["cluster", "up", "--name", cluster.name])
         XCTAssertEqual(up.status, 0, up.stderr)
         XCTAssertTrue(up.stdout.contains("damaged"), up.stdout)
+        XCTAssertTrue(up.stdout.contains("repaired node-1, node-2"), up.stdout)
+        XCTAssertEqual(try ClusterSpec.load(cluster.layout.specPath).probeRatio, 0.25)
+        XCTAssertNotNil(AgentSupervisor(layout: cluster.layout).runningPid, "the supervisor is back too")
         XCTAssertEqual(try cluster.status(probe: true).nodes.count, 2)
+    }
+
+    /// As kubelet restarts a crashed Cilium agent: back within 2 s with the cluster's settings,
+    /// its health endpoint rebuilt (not the dead agent's responder), its view filled at once.
+    func testKilledAgentIsRestartedWithinTwoSeconds() throws {
+        let cluster = try ClusterFixture(nodes: 2, probeRatio: 0.5)
+        defer { cluster.down() }
+        let layout = cluster.layout
+        let specBefore = try ClusterSpec.load(layout.specPath)
+        let old = try XCTUnwrap(DetachedProcess.readPidfile(layout.agentPidfile("node-2")))
+        let oldResponder = try XCTUnwrap(DetachedProcess.readPidfile(layout.healthEndpointPidfile("node-2")))
+        kill(old, SIGKILL)
+        let killed = Date()
+        var answered: Date?
+        while Date().timeIntervalSince(killed) < 10 {
+            if let pid = DetachedProcess.readPidfile(layout.agentPidfile("node-2")), pid != old, DetachedProcess.isAlive(pid),
+               (try? cluster.ciliumHealth("node-2", ["get"], timeout: 5))?.status == 0 {
+                answered = Date()
+                break
+            }
+            usleep(50_000)
+        }
+        let took = try XCTUnwrap(answered, "agent of node-2 not back within 10 s").timeIntervalSince(killed)
+        print("agent restarted and answering \(String(format: "%.2f", took)) s after kill -9")
+        XCTAssertLessThan(took, 2, "the supervisor restarts a dead agent within 2 s")
+        XCTAssertFalse(DetachedProcess.isAlive(oldResponder), "the dead agent's responder must not live on")
+        XCTAssertEqual(try ClusterSpec.load(layout.specPath), specBefore, "settings unchanged")
+        // Ratio 0.5 and 4 addresses: an interval of 97 s; the first round probes everything at once.
+        let deadline = Date().addingTimeInterval(15)
+        var status = try cluster.status("node-2")
+        while Date() < deadline, !(status.nodes.count == 2 && status.nodes.allSatisfy({ $0.allPaths.allSatisfy(\.fullyReachable) })) {
+            Thread.sleep(forTimeInterval: 0.5)
+            status = try cluster.status("node-2")
+        }
+        XCTAssertEqual(status.nodes.count, 2)
+        for node in status.nodes {
+            for path in node.allPaths { XCTAssertTrue(path.fullyReachable, "\(node.name) \(path.ip) not probed within 15 s") }
+        }
+        let expected = try ProbeInterval(ratio: 0.5).duration(ipCount: 4)
+        XCTAssertEqual(status.probeInterval, goDurationString(nanoseconds: expected.nanoseconds), "the cluster's probe ratio")
+        let log = try String(contentsOfFile: layout.supervisorLog, encoding: .utf8)
+        XCTAssertTrue(log.contains("agent was not running, restarted"), log)
+    }
+
+    /// `up` on a cluster with one node's namespace gone rebuilds that node only.
+    func testUpRepairsOnlyTheDamagedNode() throws {
+        let cluster = try ClusterFixture(nodes: 3, probeRatio: 0.25)
+        defer { cluster.down() }
+        let layout = cluster.layout
+        let healthy = ["node-1", "node-3"].map { DetachedProcess.readPidfile(layout.agentPidfile($0)) }
+        Netns.delete(layout.nodeNamespace("node-2"))
+        let up = try cluster.agent(["cluster", "up", "--name", cluster.name], timeout: 60)
+        XCTAssertEqual(up.status, 0, up.stderr)
+        XCTAssertTrue(up.stdout.contains("node-2: namespace missing"), up.stdout)
+        XCTAssertTrue(up.stdout.contains("repaired node-2 "), up.stdout)
+        XCTAssertEqual(["node-1", "node-3"].map { DetachedProcess.readPidfile(layout.agentPidfile($0)) }, healthy,
+                       "healthy nodes keep their agents")
+        XCTAssertEqual(try ClusterSpec.load(layout.specPath).probeRatio, 0.25, "settings kept")
+        let status = try cluster.status("node-1", probe: true)
+        let node2 = try XCTUnwrap(status.nodes.first { $0.name.hasSuffix("node-2") })
+        for path in node2.allPaths { XCTAssertTrue(path.fullyReachable, "\(path.ip) after repair") }
+    }
+
+    /// Upstream's socket mode: 0660 with a group, so a monitoring user in that group needs no root.
+    func testSocketsAre0660WithTheConfiguredGroup() throws {
+        let cluster = try ClusterFixture(nodes: 1, extraUpArguments: ["--socket-group", "daemon"])
+        defer { cluster.down() }
+        let daemonGID = try XCTUnwrap(getgrnam("daemon")).pointee.gr_gid
+        for socket in [cluster.layout.agentSocket("node-1"), cluster.layout.healthSocket("node-1")] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: socket)
+            XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o660, socket)
+            XCTAssertEqual((attributes[.groupOwnerAccountID] as? NSNumber)?.uint32Value, daemonGID, socket)
+        }
+        // As user nobody: in group daemon the health API answers, without it the socket refuses.
+        func asNobody(groups: String) throws -> Command.Result {
+            try Command.run(["setpriv", "--reuid=65534", "--regid=65534", "--groups=\(groups)", "curl", "-sS", "--max-time", "5",
+                             "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", cluster.layout.healthSocket("node-1"),
+                             "http://health/v1beta/healthz"])
+        }
+        XCTAssertEqual(try asNobody(groups: "\(daemonGID)").stdout, "200")
+        let refused = try asNobody(groups: "65534")
+        XCTAssertNotEqual(refused.stdout, "200")
+        XCTAssertTrue(refused.stderr.lowercased().contains("permission denied") || refused.stderr.contains("Couldn't connect"), refused.stderr)
     }
 
     func testExecRunsInsideTheNodeNamespace() throws {

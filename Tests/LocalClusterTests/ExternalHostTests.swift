@@ -47,8 +47,10 @@ final class ExternalHostTests: XCTestCase {
         defer { fixture.down() }
         let selection = ["-t", "traffic=external", "-t", "kind=Deployment"]
 
+        // Everything skipped: no check ran, so the run proved nothing (inconclusive, never a pass).
         let skipped = try conntest(fixture, selection)
-        XCTAssertEqual(skipped.status, 0, skipped.stdout + skipped.stderr)
+        XCTAssertEqual(skipped.status, 3, skipped.stdout + skipped.stderr)
+        XCTAssertTrue(skipped.stdout.contains("\"inconclusiveReason\": \"no check ran: 2 skipped\""), skipped.stdout)
         let before = try RunReport(json: skipped.stdout)
         for name in Self.externalChecks {
             XCTAssertEqual(before.check(name)?.result, "skipped", name)

@@ -76,10 +76,12 @@ final class KubernetesControlPlaneTests: XCTestCase {
     }
 
     /// As upstream: a node whose kubelet stops renewing its lease goes NotReady (Unknown) after
-    /// the node-monitor grace period (10 s here), and only that node.
+    /// the node-monitor grace period (10 s here), and only that node. The supervisor (our kubelet,
+    /// which would restart the agent within 2 s) is stopped first, as when the whole node is gone.
     func testKilledAgentsNodeGoesNotReady() throws {
         let cluster = try ClusterFixture(nodes: 2, kubernetes: true)
         defer { cluster.down() }
+        AgentSupervisor(layout: cluster.layout).stop()
         let pid = try XCTUnwrap(DetachedProcess.readPidfile(cluster.layout.agentPidfile("node-2")))
         kill(pid, SIGKILL)
         let started = Date()
@@ -177,12 +179,16 @@ final class KubernetesControlPlaneTests: XCTestCase {
     }
 
     /// A cluster's control plane cannot be added or dropped by a second `up`: that is a new cluster.
+    /// Left out, the option keeps what the running cluster has.
     func testUpRefusesToSwitchControlPlaneOnARunningCluster() throws {
         let cluster = try ClusterFixture(nodes: 1)
         defer { cluster.down() }
-        let r = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "1"])
+        let r = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "1", "--kubernetes"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("is up without a Kubernetes control plane"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("it has no Kubernetes control plane, --kubernetes was asked for"), r.stderr)
+        let keep = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "1"])
+        XCTAssertEqual(keep.status, 0, keep.stderr)
+        XCTAssertTrue(keep.stdout.contains("already up"), keep.stdout)
     }
 
     private func name(_ node: [String: Any]) -> String { (node["metadata"] as? [String: Any])?["name"] as? String ?? "" }

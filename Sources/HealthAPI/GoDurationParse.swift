@@ -1,7 +1,8 @@
-/// `--timeout` values as Go durations write them: `90s`, `2m`, `1m30s`; a bare number is seconds.
-public enum RunTimeout {
+/// Durations as Go's time.ParseDuration reads them, for `--timeout` flags: `90s`, `2m`, `1m30s`,
+/// `500ms`; a bare number is seconds. Positive and finite only.
+public enum GoDuration {
     public static func parse(_ text: String) -> Duration? {
-        if let seconds = Double(text), seconds > 0, seconds.isFinite { return .milliseconds(Int64(seconds * 1000)) }
+        if let seconds = Double(text) { return milliseconds(seconds) }
         var total = 0.0
         var number = ""
         var sawUnit = false
@@ -23,7 +24,16 @@ public enum RunTimeout {
             number = ""
             sawUnit = true
         }
-        guard sawUnit, number.isEmpty, total > 0 else { return nil }
-        return .milliseconds(Int64(total * 1000))
+        guard sawUnit, number.isEmpty else { return nil }
+        return milliseconds(total)
+    }
+
+    /// Go's limit is about 292 years (Int64 nanoseconds); beyond it ParseDuration fails, and so
+    /// do we, instead of trapping on the conversion (found by bench/fuzz.sh).
+    static let maxSeconds = Double(Int64.max) / 1e9
+
+    private static func milliseconds(_ seconds: Double) -> Duration? {
+        guard seconds.isFinite, seconds > 0, seconds <= maxSeconds else { return nil }
+        return .milliseconds(Int64(seconds * 1000))
     }
 }
