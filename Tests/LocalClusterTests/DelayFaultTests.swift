@@ -57,11 +57,23 @@ final class DelayFaultTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(path.http?.latency ?? 0, 50 * ms, path.ip)
         }
         // Undelayed paths stay clearly below the 50 ms delay, with room for a loaded 2-core machine.
-        for node in status.nodes where node.name != node2 {
-            for path in node.allPaths {
-                XCTAssertLessThan(path.icmp?.latency ?? .max, 45 * ms, "\(node.name) \(path.ip)")
-                XCTAssertLessThan(path.http?.latency ?? .max, 45 * ms, "\(node.name) \(path.ip)")
+        // A path's best of two rounds counts: one round's stall (a fresh endpoint's first neighbour
+        // lookup while the whole suite runs) is not the delay.
+        func undelayedWorst(_ s: HealthStatusResponse) -> [String: Int64] {
+            var worst: [String: Int64] = [:]
+            for node in s.nodes where node.name != node2 {
+                for path in node.allPaths {
+                    worst["\(node.name) \(path.ip)"] = max(path.icmp?.latency ?? .max, path.http?.latency ?? .max)
+                }
             }
+            return worst
+        }
+        var best = undelayedWorst(status)
+        if best.values.contains(where: { $0 >= 45 * ms }) {
+            best.merge(undelayedWorst(try cluster.status(probe: true)), uniquingKeysWith: min)
+        }
+        for (path, latency) in best.sorted(by: { $0.key < $1.key }) {
+            XCTAssertLessThan(latency, 45 * ms, path)
         }
 
         // A new value restarts the program; repeating it does not.
