@@ -22,10 +22,13 @@ public enum DetachedProcess {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // A daemon must not keep the caller's pipes open, or whoever reads our output waits forever.
         var firstClosed = inheritedFD
+        var extraFD: Int32?
+        defer { if let extraFD { close(extraFD) } }  // the parent's temporary copy
         if let fd = inheriting {
             // dup2 onto itself would keep O_CLOEXEC: move a descriptor that is already 3 out of the way first.
             let source = fd == inheritedFD ? fcntl(fd, F_DUPFD_CLOEXEC, 10) : fd
             guard source >= 0 else { throw AgentError("cannot pass descriptor \(fd): \(String(cString: strerror(errno)))") }
+            if source != fd { extraFD = source }
             posix_spawn_file_actions_adddup2(&actions, source, inheritedFD)
             firstClosed = inheritedFD + 1
         }
