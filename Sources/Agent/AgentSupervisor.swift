@@ -39,7 +39,7 @@ public struct AgentSupervisor: Sendable {
         while DetachedProcess.readPidfile(layout.supervisorPidfile) != pid {
             guard DetachedProcess.isAlive(pid), ContinuousClock.now < deadline else {
                 DetachedProcess.stop(pid, grace: 1)
-                throw AgentError("agent supervisor did not start: \(Self.lastLine(layout.supervisorLog))")
+                throw AgentError("agent supervisor did not start: \(LogTail.lines(layout.supervisorLog, count: 1, separator: ""))")
             }
             usleep(20_000)
         }
@@ -140,10 +140,6 @@ public struct AgentSupervisor: Sendable {
         }
     }
 
-    static func lastLine(_ path: String) -> String {
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").last.map(String.init) ?? "(no log)"
-    }
 }
 
 extension StateLayout {

@@ -61,6 +61,11 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
         public var routerIPv6: String?
         public var healthIPv4: String
         public var healthIPv6: String?
+
+        /// `198.19.i.`: the node's IPv4 pod range (a /24) up to its last octet.
+        public var podPrefixV4: String { routerIPv4.split(separator: ".").dropLast().joined(separator: ".") + "." }
+        /// Host `n` of the node's IPv4 pod range.
+        public func podIPv4(host: Int) -> String { podPrefixV4 + "\(host)" }
     }
 
     public static let maxNodes = 200

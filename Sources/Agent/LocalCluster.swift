@@ -159,10 +159,7 @@ public struct LocalCluster {
         return (try? await health.send(.GET, "/v1beta/status"))?.status == 200
     }
 
-    private func lastLines(_ path: String) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log)" }
-        return text.split(separator: "\n").suffix(3).joined(separator: " | ")
-    }
+    private func lastLines(_ path: String) -> String { LogTail.lines(path, count: 3, separator: " | ") }
 
     // MARK: down
 

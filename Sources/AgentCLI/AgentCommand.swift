@@ -296,6 +296,4 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     }
 }
 
-func formatSeconds(_ d: Duration) -> String {
-    String(format: "%.1fs", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-}
+

@@ -36,7 +36,7 @@ public struct PodAddressPlan: Sendable, Equatable {
     public init(plan: RunPlan, cluster: ClusterSpec) throws {
         guard !cluster.nodes.isEmpty else { throw AgentError("cluster has no nodes") }
         dnsPods = cluster.nodes.map { node in
-            DNSPod(name: ClusterDNS.podName(node: node.name), node: node.name, ipv4: Self.prefix(node) + "\(Self.dnsHostOctet)",
+            DNSPod(name: ClusterDNS.podName(node: node.name), node: node.name, ipv4: node.podIPv4(host: Self.dnsHostOctet),
                    ipv6: Self.prefix6(node).map { $0 + "\(Self.dnsHostOctet)" })
         }
         var next: [String: Int] = [:]
@@ -53,7 +53,7 @@ public struct PodAddressPlan: Sendable, Equatable {
             let octet = next[nodeName, default: Self.firstPodOctet]
             guard octet < 255 else { throw AgentError("node \(nodeName): pod range exhausted") }
             next[nodeName] = octet + 1
-            pods[d.name] = Address(node: nodeName, ipv4: Self.prefix(node) + "\(octet)",
+            pods[d.name] = Address(node: nodeName, ipv4: node.podIPv4(host: octet),
                                    ipv6: Self.prefix6(node).map { $0 + "\(octet)" }, hostNetwork: false)
         }
         self.pods = pods
@@ -68,10 +68,5 @@ public struct PodAddressPlan: Sendable, Equatable {
     static func prefix6(_ node: ClusterSpec.NodeSpec) -> String? {
         guard let cidr = node.podCIDRv6, let slash = cidr.firstIndex(of: "/") else { return nil }
         return String(cidr[..<slash])
-    }
-
-    /// `198.19.i.` from the router address (the pod range is a /24).
-    static func prefix(_ node: ClusterSpec.NodeSpec) -> String {
-        node.routerIPv4.split(separator: ".").dropLast().joined(separator: ".") + "."
     }
 }

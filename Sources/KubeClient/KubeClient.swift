@@ -58,7 +58,7 @@ public final class KubeClient: Sendable {
         if connection.insecureSkipTLSVerify { tls.certificateVerification = .none }
         var config = HTTPClient.Configuration(tlsConfiguration: tls)
         config.connectionPool.retryConnectionEstablishment = false
-        config.timeout.connect = .nanoseconds(min(timeout, .seconds(5)).nanosecondCount)
+        config.timeout.connect = TimeAmount(min(timeout, .seconds(5)))
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
@@ -85,7 +85,7 @@ public final class KubeClient: Sendable {
         let data: Data
         let status: Int
         do {
-            let response = try await http.execute(request, timeout: .nanoseconds(bound.nanosecondCount))
+            let response = try await http.execute(request, timeout: TimeAmount(bound))
             status = Int(response.status.code)
             data = Data(buffer: try await response.body.collect(upTo: 256 << 20))
         } catch {
@@ -160,12 +160,5 @@ public final class KubeClient: Sendable {
         if let e = error as? NIOSSLError { return "TLS: \(e)" }
         if let e = error as? BoringSSLError { return "TLS: \(e)" }
         return "\(error)"
-    }
-}
-
-extension Duration {
-    var nanosecondCount: Int64 {
-        let (s, atto) = components
-        return s * 1_000_000_000 + atto / 1_000_000_000
     }
 }

@@ -165,7 +165,7 @@ struct ControlPlane {
     private func waitAPIServer(progress: (String) -> Void) async throws {
         let started = ContinuousClock.now
         try await withAdmin { admin in try await waitReady(admin, timeout: .seconds(90)) }
-        progress("control plane: kube-apiserver ready in \(Self.seconds(ContinuousClock.now - started))")
+        progress("control plane: kube-apiserver ready in \(formatSeconds(ContinuousClock.now - started))")
     }
 
     /// Polls until every node's Ready condition is True (bounded), reporting who is still missing.
@@ -249,21 +249,13 @@ struct ControlPlane {
                 lastError = "\(error)"
             }
             guard DetachedProcess.readPidfile(pidfile("kube-apiserver")).map(DetachedProcess.isAlive) == true else {
-                throw AgentError("kube-apiserver exited at start: \(Self.tail(layout.controlPlaneLog("kube-apiserver")))")
+                throw AgentError("kube-apiserver exited at start: \(LogTail.lines(layout.controlPlaneLog("kube-apiserver"), count: 5, separator: "\n", missing: "(no log at \(layout.controlPlaneLog("kube-apiserver")))"))")
             }
             try await Task.sleep(for: .milliseconds(250))
         }
         throw AgentError("kube-apiserver not ready within \(timeout) (\(lastError)); log: \(layout.controlPlaneLog("kube-apiserver"))")
     }
 
-    static func tail(_ path: String, lines: Int = 5) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log at \(path))" }
-        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
-    }
-
-    static func seconds(_ d: Duration) -> String {
-        String(format: "%.1fs", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-    }
 }
 
 /// A TCP socket bound and listening on 127.0.0.1 in the host's namespace, on a port the kernel

@@ -49,7 +49,7 @@ struct KubeletRole: Service {
             if pod.spec.hostNetwork == true {
                 ip = node.ipv4
             } else {
-                guard let allocated = await state.allocate(uid: uid, podCIDR: node.podCIDRv4, preferred: pod.status?.podIP) else {
+                guard let allocated = await state.allocate(uid: uid, node: node, preferred: pod.status?.podIP) else {
                     await events.record(pod, container: nil, reason: "FailedCreatePodSandBox",
                                         message: "no free pod IP in \(node.podCIDRv4) (.\(Self.firstHost)-.\(Self.lastHost))")
                     continue
@@ -88,16 +88,15 @@ actor KubeletState {
     }
 
     /// The lowest free host in the node's range, or the pod's earlier IP when it is still free.
-    func allocate(uid: String, podCIDR: String, preferred: String?) -> String? {
-        let base = podCIDR.split(separator: "/").first.map { $0.split(separator: ".").dropLast().joined(separator: ".") } ?? ""
+    func allocate(uid: String, node: ClusterSpec.NodeSpec, preferred: String?) -> String? {
         let used = Set(ips.values)
-        if let preferred, preferred.hasPrefix(base + "."), let host = Int(preferred.split(separator: ".").last ?? ""),
+        if let preferred, preferred.hasPrefix(node.podPrefixV4), let host = Int(preferred.dropFirst(node.podPrefixV4.count)),
            (KubeletRole.firstHost...KubeletRole.lastHost).contains(host), !used.contains(host) {
             ips[uid] = host
             return preferred
         }
         guard let host = (KubeletRole.firstHost...KubeletRole.lastHost).first(where: { !used.contains($0) }) else { return nil }
         ips[uid] = host
-        return "\(base).\(host)"
+        return node.podIPv4(host: host)
     }
 }

@@ -21,7 +21,7 @@ struct ServiceRole: Service {
 
     /// The replica's address in this node's pod range (conntest's own DNS uses .3).
     static func dnsIP(_ node: ClusterSpec.NodeSpec) -> String {
-        node.podCIDRv4.split(separator: "/").first.map { $0.split(separator: ".").dropLast().joined(separator: ".") + ".4" } ?? ""
+        node.podIPv4(host: 4)
     }
 
     var dns: ClusterDNS {
@@ -126,6 +126,6 @@ struct ServiceRole: Service {
     }
 
     private func isLocal(_ ip: String) -> Bool {
-        ip == node.ipv4 || ip.hasPrefix((node.podCIDRv4.split(separator: "/").first.map { $0.split(separator: ".").dropLast().joined(separator: ".") } ?? "") + ".")
+        ip == node.ipv4 || ip.hasPrefix(node.podPrefixV4)
     }
 }
