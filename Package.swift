@@ -106,10 +106,12 @@ let package = Package(
         ], path: "bench/fuzz/FuzzParsers", swiftSettings: strict),
         // The connectivity-check workload model and its upstream-compatible YAML.
         .target(name: "ConnTest", dependencies: ["HealthAPI"], swiftSettings: strict),
+        // conntest as a Kubernetes client: apply, wait, read verdicts from pod status and events.
+        .target(name: "ConnTestKube", dependencies: ["ConnTest", "KubeClient"], swiftSettings: strict),
         // The workload made real on a local cluster: pods, cluster DNS, services, probes.
         .target(name: "ConnTestLocal", dependencies: ["Agent", "ConnTest", "Datapath"], swiftSettings: strict),
         .executableTarget(name: "ConnTestCLI", dependencies: [
-            "ConnTest", "ConnTestLocal", "Agent", "CommandLineSupport", "HealthAPI",
+            "ConnTest", "ConnTestKube", "ConnTestLocal", "Agent", "CommandLineSupport", "HealthAPI", "KubeClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // The json-mock server the checks target.

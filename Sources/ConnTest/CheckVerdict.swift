@@ -32,7 +32,10 @@ public enum CheckVerdict {
         result.lastFailure = status.lastFailure
         result.settled = status.settled
         result.durationSeconds = durationSeconds
-        if status.restarts > 0 {
+        if let stuck = status.stuckWaiting {
+            result.outcome = .fail
+            result.reason = "container \(stuck)"
+        } else if status.restarts > 0 {
             result.outcome = .fail
             result.reason = "restarted \(status.restarts) time\(status.restarts == 1 ? "" : "s") (liveness probe failed)"
         } else if status.ready {

@@ -15,8 +15,14 @@ public struct PodStatus: Sendable, Equatable {
     public var lastFailure: String? {
         containers.filter { $0.lastFailure != nil }.max { ($0.lastFailureAt ?? 0) < ($1.lastFailureAt ?? 0) }?.lastFailure
     }
-    /// A failure threshold anywhere decides the pod; otherwise every container must be settled.
+    /// The first container that cannot start, as `container: REASON: message`.
+    public var stuckWaiting: String? {
+        containers.lazy.compactMap { $0.stuckWaiting }.first
+    }
+    /// A failure threshold (or a container that cannot start) anywhere decides the pod; otherwise
+    /// every container must be settled.
     public var settled: Bool {
-        containers.contains { $0.readinessThresholdReached || $0.restartCount > 0 } || containers.allSatisfy(\.settled)
+        containers.contains { $0.readinessThresholdReached || $0.restartCount > 0 || $0.stuckWaiting != nil }
+            || containers.allSatisfy(\.settled)
     }
 }

@@ -17,6 +17,9 @@ public struct ProbeStatus: Sendable, Equatable {
     /// How many liveness results the verdict must wait for: nil when there is no liveness probe,
     /// or when it runs the readiness probe's command (then Ready already proved what it checks).
     public var livenessFailureThreshold: Int?
+    /// `REASON: message` of a container that cannot start (an image that cannot run, cannot be
+    /// pulled, a bad config): the verdict is a failure now, nothing will change it.
+    public var stuckWaiting: String?
 
     public init() {}
 
@@ -29,7 +32,7 @@ public struct ProbeStatus: Sendable, Equatable {
     /// --for=condition=Available` takes it upstream; waiting three more 5 s deny
     /// probes would only add 15 s.
     public var settled: Bool {
-        if readinessThresholdReached || restartCount > 0 { return true }
+        if readinessThresholdReached || restartCount > 0 || stuckWaiting != nil { return true }
         guard ready else { return false }
         guard let threshold = livenessFailureThreshold else { return true }
         return livenessChecksSinceStart >= threshold

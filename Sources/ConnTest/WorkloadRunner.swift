@@ -8,6 +8,14 @@ public struct RunOutcome: Sendable {
     public var servers: [String: PodStatus]
     public var startedAt: Date
     public var timeoutSeconds: Double
+
+    public init(results: [CheckResult], summary: RunSummary, servers: [String: PodStatus], startedAt: Date, timeoutSeconds: Double) {
+        self.results = results
+        self.summary = summary
+        self.servers = servers
+        self.startedAt = startedAt
+        self.timeoutSeconds = timeoutSeconds
+    }
 }
 
 /// Drives probe runners for a planned workload: echo servers first (clients

@@ -2,9 +2,11 @@ import Agent
 import ArgumentParser
 import CommandLineSupport
 import ConnTest
+import ConnTestKube
 import ConnTestLocal
 import Foundation
 import HealthAPI
+import KubeClient
 
 enum RunOutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
@@ -147,15 +149,21 @@ struct Run: AsyncParsableCommand {
                        cleanup: RunCleanup) async throws -> RunExitCode {
         if (try? local.loadSpec()) == nil {
             let count = nodes ?? 3
-            progress("bringing up cluster '\(local.name)' with \(count) nodes")
+            // The Kubernetes path wherever it covers the run and the control plane is built.
+            let kubernetes = !needsLocalRealisation && (try? ControlPlaneBinaries.locate()) != nil
+            progress("bringing up cluster '\(local.name)' with \(count) nodes\(kubernetes ? " and its control plane" : "")")
             if !keepCluster { cleanup.removeClusterOnExit(name: local.name, stateRoot: local.layout.root) }
-            _ = try await local.up(nodes: count, ipv6: ipFamily == .ipv6, probeRatio: 0.5) { progress($0) }
+            _ = try await local.up(nodes: count, ipv6: ipFamily == .ipv6, probeRatio: 0.5, kubernetes: kubernetes) { progress($0) }
         }
         let spec = try local.loadSpec()
         if let nodes, nodes != spec.nodes.count {
             let have = spec.nodes.count
             progress("cluster '\(local.name)' is already up with \(have) node\(have == 1 ? "" : "s"); --nodes \(nodes) applies only "
                      + "when the run brings a cluster up (agent cluster down --name \(local.name) to change it)")
+        }
+        if spec.kubernetes != nil, !needsLocalRealisation {
+            return try await runThroughAPI(kubeconfig: local.layout.kubeconfigPath, resources: resources, limit: limit,
+                                           cleanup: cleanup)
         }
         // Policy checks run only when the datapath loaded; otherwise they are skipped, never passed.
         var enforcement: PolicyEnforcement?
@@ -213,6 +221,54 @@ struct Run: AsyncParsableCommand {
         cleanup.run()
 
         try report(results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds, startedAt: outcome.startedAt)
+        return outcome.summary.exitCode
+    }
+
+    /// What the Kubernetes path does not cover yet: IPv6 Services and the simulated external host
+    /// still need the run to realise its own pods.
+    private var needsLocalRealisation: Bool { ipFamily == .ipv6 || selection.externalIP != nil }
+
+    /// The run as on any cluster: applied into `cilium-test` through the API, verdicts read from
+    /// pod status and events, the namespace deleted afterwards.
+    private func runThroughAPI(kubeconfig: String, resources: [Resource], limit: Duration,
+                               cleanup: RunCleanup) async throws -> RunExitCode {
+        let client: KubeClient
+        do {
+            client = try KubeClient(try KubeConfig(path: kubeconfig).connection())
+        } catch {
+            throw ConnTestError("kubeconfig \(kubeconfig): \(error)")
+        }
+        let namespace = selection.namespace ?? "cilium-test"
+        let workload = KubeWorkload(client: client, namespace: namespace)
+        let deleteWorkload: @Sendable () async -> Void = {
+            let left = await workload.cleanup(deadline: .now + .seconds(60))
+            for line in left { progress("conntest: cleanup: \(line)") }
+        }
+        // A signal's cleanup blocks its handler until the namespace is gone (bounded above).
+        cleanup.onExit {
+            let done = DispatchSemaphore(value: 0)
+            Task { await deleteWorkload(); done.signal() }
+            _ = done.wait(timeout: .now() + 65)
+        }
+        let runner = KubeRunner(client: client, options: .init(namespace: namespace, timeScale: timeScale, timeout: limit,
+                                                                capabilities: LocalCapabilities()))
+        let lastLine = LastLine()
+        let result: KubeRunOutcome
+        do {
+            result = try await runner.run(resources, workload: workload, note: { progress($0) }) { p in
+                let line = ConsoleReport.progressLine(p)
+                if lastLine.shouldPrint(line.drop { $0 != "]" }, at: p.elapsedSeconds) { progress(line) }
+            }
+        } catch {
+            await deleteWorkload()
+            await client.shutdown()
+            throw error
+        }
+        progress("deleting namespace \(namespace)")
+        await deleteWorkload()
+        await client.shutdown()
+        let outcome = result.outcome
+        try report(outcome.results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds, startedAt: outcome.startedAt)
         return outcome.summary.exitCode
     }
 

@@ -27,7 +27,8 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Produce one of the upstream example files: \(Variant.allCases.map(\.rawValue).joined(separator: ", ")). Not combinable with -t.", valueName: "name"))
     var variant: String?
 
-    @Option(help: "Namespace to set on every object (upstream sets none, so kubectl's current namespace applies).")
+    @Option(name: .shortAndLong,
+            help: "Namespace to set on every object (upstream sets none, so kubectl's current namespace applies); `run` applies into it (default cilium-test).")
     var namespace: String?
 
     @Option(name: .customLong("curl-image"), help: ArgumentHelp("Image for client pods (default: quay.io/cilium/alpine-curl:v1.5.0@sha256:…).", valueName: "image"))

@@ -9,6 +9,7 @@ public final class RunCleanup: @unchecked Sendable {
     private var enforcement: PolicyEnforcement?
     private var external: ExternalHost?
     private var clusterToRemove: (name: String, stateRoot: String)?
+    private var actions: [@Sendable () -> Void] = []
 
     public init() {}
 
@@ -22,6 +23,11 @@ public final class RunCleanup: @unchecked Sendable {
 
     public func track(_ external: ExternalHost) {
         lock.lock(); self.external = external; lock.unlock()
+    }
+
+    /// Runs `action` (once, before the cluster goes) however the run ends; it must bound itself.
+    public func onExit(_ action: @escaping @Sendable () -> Void) {
+        lock.lock(); actions.append(action); lock.unlock()
     }
 
     public func removeClusterOnExit(name: String, stateRoot: String) {
@@ -38,7 +44,10 @@ public final class RunCleanup: @unchecked Sendable {
         self.enforcement = nil
         self.external = nil
         clusterToRemove = nil
+        let actions = self.actions
+        self.actions = []
         lock.unlock()
+        for action in actions.reversed() { action() }
         // Programs first: detaching needs the veths, which the teardown deletes.
         enforcement?.close()
         external?.teardown()

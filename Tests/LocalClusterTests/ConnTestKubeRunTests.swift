@@ -1,0 +1,121 @@
+import Agent
+import Foundation
+import XCTest
+
+/// `conntest run` through the Kubernetes API on a local cluster with a control plane: the same
+/// code path a real cluster gets. Everything the tests assert is read from the report, kubectl or
+/// the API — never from the run's own files.
+final class ConnTestKubeRunTests: XCTestCase {
+    func testDefaultRunBadInputAndCleanupThroughTheAPI() throws {
+        guard (try? ControlPlaneBinaries.locate()) != nil else { return XCTFail("run scripts/build-kubernetes.sh") }
+        let cluster = try ClusterFixture(nodes: 3, kubernetes: true)
+        defer { cluster.down() }
+
+        // The default workload: every check that can run here passes, JUnit written, namespace gone.
+        let junit = cluster.stateDir + "/junit.xml"
+        let started = Date()
+        let run = try cluster.conntestRun(["-o", "json", "--junit-file", junit, "--timeout", "90s"], timeout: 150)
+        print("conntest run through the API: \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("applying"), run.stderr)
+        let report = try RunReport(json: run.stdout)
+        let ran = report.checks.filter { $0.result != "skipped" }
+        XCTAssertGreaterThanOrEqual(ran.count, 7, run.stdout)
+        XCTAssertTrue(ran.allSatisfy { $0.result == "pass" }, run.stdout)
+        XCTAssertEqual(report.result("pod-to-external-1111"), "skipped")
+        XCTAssertTrue(try String(contentsOfFile: junit, encoding: .utf8).contains("<testsuites"))
+        XCTAssertThrowsError(try cluster.kubectl(["get", "namespace", "cilium-test"]), "the run deletes its namespace")
+
+        // A namespace holding someone else's pod is refused before anything is applied.
+        try apply(cluster, """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: busy}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: someone-elses, namespace: busy}
+            spec:
+              containers: [{name: c, image: quay.io/cilium/alpine-curl:v1.5.0, command: [sleep, "1000"]}]
+            """, waitForServiceAccountIn: "busy")
+        let busy = try cluster.conntestRun(["-n", "busy", "-t", "name=pod-to-a"])
+        XCTAssertEqual(busy.status, 2, busy.stderr)
+        XCTAssertTrue(busy.stderr.contains("pod someone-elses"), busy.stderr)
+        XCTAssertEqual(try names(cluster, "deployments", in: "busy"), [], "nothing applied")
+
+        // A rejection only the server can make (a quota: every object passes a dry run on its
+        // own, the second Service is refused): named, exit 2, and nothing is left half-applied.
+        try apply(cluster, """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: quota}
+            ---
+            apiVersion: v1
+            kind: ResourceQuota
+            metadata: {name: one-service, namespace: quota}
+            spec: {hard: {services: "1"}}
+            """, waitForServiceAccountIn: "quota")
+        let quota = try cluster.conntestRun(["-n", "quota"])
+        XCTAssertEqual(quota.status, 2, quota.stderr)
+        XCTAssertTrue(quota.stderr.contains("Service ") && quota.stderr.contains("exceeded quota"), quota.stderr)
+        XCTAssertEqual(try names(cluster, "deployments", in: "quota"), [], "rolled back")
+        XCTAssertEqual(try names(cluster, "services", in: "quota"), [], "rolled back")
+
+        // An image this machine cannot run: the check fails with the container's Waiting reason.
+        let image = try cluster.conntestRun(["-t", "name=pod-to-a", "--curl-image", "registry.local/tools/busybox:1", "-o", "json"])
+        XCTAssertEqual(image.status, 1, image.stderr)
+        let check = try XCTUnwrap(try RunReport(json: image.stdout).check("pod-to-a"), image.stdout)
+        XCTAssertEqual(check.result, "fail")
+        XCTAssertTrue(check.reason?.contains("ImageNotRunnableLocally") == true, check.reason ?? "no reason")
+    }
+
+    /// kill -9 of the apiserver while checks run: the run cannot see the verdicts, so it must end
+    /// inconclusive (never a pass); the agents keep their pods meanwhile, and `cluster up` brings
+    /// the apiserver back on etcd's data.
+    func testAPIServerKilledMidRunIsNeverAPass() throws {
+        guard (try? ControlPlaneBinaries.locate()) != nil else { return XCTFail("run scripts/build-kubernetes.sh") }
+        let cluster = try ClusterFixture(nodes: 2, kubernetes: true)
+        defer { cluster.down() }
+        // Real-time probe periods: the checks are still being decided when the apiserver dies.
+        let run = try BackgroundCommand(["\(cluster.binDir)/conntest", "run", "--cluster", cluster.name, "--time-scale", "1",
+                                         "--timeout", "40s", "-o", "json"], environment: ["NETHEALTH_STATE_DIR": cluster.stateDir])
+        defer { run.terminate() }
+        XCTAssertTrue(run.waitForStderr(containing: "applying", seconds: 60), run.stderr)
+        XCTAssertTrue(run.waitForStderr(containing: "⌛", seconds: 60), "checks applied and being read: \(run.stderr)")
+        let podsBefore = Netns.list().filter { $0.hasPrefix("nh-\(cluster.name)-kpod-cilium-test.") }
+        XCTAssertFalse(podsBefore.isEmpty)
+        let apiserver = try XCTUnwrap(Netns.pids(cluster.layout.controlPlaneNamespace).first { pid in
+            let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            return cmdline.contains("kube-apiserver")
+        })
+        kill(apiserver, SIGKILL)
+        run.process.waitUntilExit()
+        XCTAssertEqual(run.process.terminationStatus, 3, "inconclusive, not a pass: \(run.stdout)\n\(run.stderr)")
+        XCTAssertTrue(run.stderr.contains("keeping the last view"), run.stderr)
+        XCTAssertFalse(try RunReport(json: run.stdout).checks.contains { $0.result == "pass" && $0.reason == nil }, run.stdout)
+        // The agents kept running their pods without the API.
+        let podsAfter = Netns.list().filter { $0.hasPrefix("nh-\(cluster.name)-kpod-cilium-test.") }
+        XCTAssertEqual(Set(podsAfter), Set(podsBefore))
+
+        let repair = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "2"], timeout: 120)
+        XCTAssertEqual(repair.status, 0, repair.stderr)
+        try cluster.eventually("the API answers again", timeout: 30) { (try? cluster.kubectl(["get", "nodes"])) != nil }
+        _ = try cluster.kubectl(["delete", "namespace", "cilium-test", "--wait=false"])
+    }
+
+    private func apply(_ cluster: ClusterFixture, _ yaml: String, waitForServiceAccountIn ns: String) throws {
+        let path = cluster.stateDir + "/\(ns).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        try cluster.eventually("\(ns)'s objects applied", timeout: 30) {
+            (try? cluster.kubectl(["apply", "-f", path])) != nil
+        }
+        try cluster.eventually("\(ns)'s default service account", timeout: 20) {
+            (try? cluster.kubectl(["get", "serviceaccount", "default", "-n", ns, "-o", "name"])) != nil
+        }
+    }
+
+    private func names(_ cluster: ClusterFixture, _ kind: String, in ns: String) throws -> [String] {
+        try cluster.kubectl(["get", kind, "-n", ns, "-o", "jsonpath={.items[*].metadata.name}"])
+            .split(separator: " ").map(String.init)
+    }
+}
