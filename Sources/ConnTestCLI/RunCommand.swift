@@ -162,8 +162,7 @@ struct Run: AsyncParsableCommand {
                      + "when the run brings a cluster up (agent cluster down --name \(local.name) to change it)")
         }
         if spec.kubernetes != nil, !needsLocalRealisation {
-            return try await runThroughAPI(kubeconfig: local.layout.kubeconfigPath, resources: resources, limit: limit,
-                                           cleanup: cleanup)
+            return try await runThroughAPI(local, spec: spec, resources: resources, limit: limit, cleanup: cleanup)
         }
         // Policy checks run only when the datapath loaded; otherwise they are skipped, never passed.
         var enforcement: PolicyEnforcement?
@@ -224,14 +223,16 @@ struct Run: AsyncParsableCommand {
         return outcome.summary.exitCode
     }
 
-    /// What the Kubernetes path does not cover yet: IPv6 Services and the simulated external host
-    /// still need the run to realise its own pods.
-    private var needsLocalRealisation: Bool { ipFamily == .ipv6 || selection.externalIP != nil }
+    /// What the Kubernetes path does not cover yet: IPv6 Services still need the run to realise
+    /// its own pods.
+    private var needsLocalRealisation: Bool { ipFamily == .ipv6 }
 
     /// The run as on any cluster: applied into `cilium-test` through the API, verdicts read from
-    /// pod status and events, the namespace deleted afterwards.
-    private func runThroughAPI(kubeconfig: String, resources: [Resource], limit: Duration,
+    /// pod status and events, the namespace deleted afterwards. Local only: the simulated external
+    /// host, published to the nodes as the cluster's view of the internet.
+    private func runThroughAPI(_ local: LocalCluster, spec: ClusterSpec, resources: [Resource], limit: Duration,
                                cleanup: RunCleanup) async throws -> RunExitCode {
+        let kubeconfig = local.layout.kubeconfigPath
         let client: KubeClient
         do {
             client = try KubeClient(try KubeConfig(path: kubeconfig).connection())
@@ -240,33 +241,32 @@ struct Run: AsyncParsableCommand {
         }
         let namespace = selection.namespace ?? "cilium-test"
         let workload = KubeWorkload(client: client, namespace: namespace)
-        let deleteWorkload: @Sendable () async -> Void = {
-            let left = await workload.cleanup(deadline: .now + .seconds(60))
-            for line in left { progress("conntest: cleanup: \(line)") }
-        }
-        // A signal's cleanup blocks its handler until the namespace is gone (bounded above).
-        cleanup.onExit {
-            let done = DispatchSemaphore(value: 0)
-            Task { await deleteWorkload(); done.signal() }
-            _ = done.wait(timeout: .now() + 65)
-        }
-        let runner = KubeRunner(client: client, options: .init(namespace: namespace, timeScale: timeScale, timeout: limit,
-                                                                capabilities: LocalCapabilities()))
-        let lastLine = LastLine()
+        let teardown = APIRunTeardown(client: client, workload: workload)
+        cleanup.onExit { teardown.runBlocking() }  // a signal's cleanup: bounded inside
         let result: KubeRunOutcome
         do {
+            ExternalHost.removeLeftovers(layout: local.layout)  // a killed run's, even if this one has none
+            if let ip = selection.externalIP {
+                let external = ExternalHost(layout: local.layout, cluster: spec, ip: ip,
+                                            fqdn: selection.externalFQDN ?? GeneratorOptions.defaultExternalFQDN)
+                cleanup.track(external)
+                try external.start(trustIn: []) { progress($0) }
+                teardown.withdrawSimulatedInternet()
+                try await SimulatedInternet(hosts: external.dnsRecords, caPEM: external.caPEM).publish(client)
+            }
+            let runner = KubeRunner(client: client, options: .init(namespace: namespace, timeScale: timeScale, timeout: limit,
+                                                                    capabilities: LocalCapabilities(externalHost: selection.externalIP != nil)))
+            let lastLine = LastLine()
             result = try await runner.run(resources, workload: workload, note: { progress($0) }) { p in
                 let line = ConsoleReport.progressLine(p)
                 if lastLine.shouldPrint(line.drop { $0 != "]" }, at: p.elapsedSeconds) { progress(line) }
             }
         } catch {
-            await deleteWorkload()
-            await client.shutdown()
+            await teardown.run()
             throw error
         }
         progress("deleting namespace \(namespace)")
-        await deleteWorkload()
-        await client.shutdown()
+        await teardown.run()
         let outcome = result.outcome
         try report(outcome.results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds, startedAt: outcome.startedAt)
         return outcome.summary.exitCode
@@ -291,6 +291,44 @@ struct Run: AsyncParsableCommand {
 func progress(_ line: String) {
     let bytes = Array((line + "\n").utf8)
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// Undoes a run through the API, once however it ends: the workload and its namespace, the
+/// simulated internet it published, the client.
+private final class APIRunTeardown: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    private var withdraw = false
+    private let client: KubeClient
+    private let workload: KubeWorkload
+
+    init(client: KubeClient, workload: KubeWorkload) {
+        self.client = client
+        self.workload = workload
+    }
+
+    func withdrawSimulatedInternet() { lock.withLock { withdraw = true } }
+
+    func run() async {
+        let (first, withdraw) = lock.withLock { () -> (Bool, Bool) in
+            defer { done = true }
+            return (!done, self.withdraw)
+        }
+        guard first else { return }
+        for line in await workload.cleanup(deadline: .now + .seconds(60)) { progress("conntest: cleanup: \(line)") }
+        if withdraw {
+            do { try await SimulatedInternet.withdraw(client) } catch { progress("conntest: cleanup: \(error)") }
+        }
+        await client.shutdown()
+    }
+
+    /// For a signal handler's queue (not the async pool): waits for `run`, at most 70 s.
+    func runBlocking() {
+        guard !lock.withLock({ done }) else { return }  // the normal end already ran it; never block the async pool
+        let finished = DispatchSemaphore(value: 0)
+        Task { await self.run(); finished.signal() }
+        _ = finished.wait(timeout: .now() + 70)
+    }
 }
 
 private final class LastLine: @unchecked Sendable {

@@ -62,6 +62,7 @@ public struct KubeRunner: Sendable {
         let checks = workload.checks.filter { skipReasons[$0.name] == nil }
 
         try await kube.prepareNamespace(deadline: min(deadline, start + .seconds(90)), progress: note)
+        note("namespace \(options.namespace) ready; validating \(toApply.count) objects with the server (dry run)")
         try await kube.validate(toApply)
         note("applying \(first.count) objects (echo servers, services, policies) to namespace \(options.namespace)")
         try await kube.apply(first)

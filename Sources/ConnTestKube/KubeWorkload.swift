@@ -72,10 +72,20 @@ public actor KubeWorkload {
         }
     }
 
+    /// The namespace controller waits out each pod's grace period (30 s unless the manifest says
+    /// otherwise) before it finishes; the checks' pods hold no state, so they are deleted at once
+    /// (grace 0), which takes a run's cleanup from ~11 s to ~5 s.
     private func deleteNamespace(deadline: ContinuousClock.Instant) async throws {
         let path = "/api/v1/namespaces/\(namespace)"
         do { try await client.delete(path) } catch let e as KubeAPIError where e.isNotFound { return }
+        let now = #"{"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0}"#
+        var podsLeft = true
         while try await getOptional(path, as: KubeNamespace.self) != nil {
+            if podsLeft {
+                // Again until none is left: a ReplicaSet may make a new pod until the GC removes it.
+                try? await client.request(.DELETE, "\(path)/pods", body: Data(now.utf8))
+                podsLeft = !((try? await client.get("\(path)/pods", as: ObjectList<KubeObject>.self).items.isEmpty) ?? false)
+            }
             guard ContinuousClock.now < deadline else {
                 throw KubeWorkloadError("namespace '\(namespace)' is still terminating: its finalizers have not finished")
             }

@@ -21,6 +21,8 @@ public final class ExternalHost: @unchecked Sendable {
     private let lock = NSLock()
     private var tornDown = false
     private var processes: [pid_t] = []
+    /// The CA the HTTPS server's certificate chains to, once started.
+    public private(set) var caPEM: String?
 
     /// `ip` must have passed `ExternalHostAddress.validate`.
     public init(layout: StateLayout, cluster: ClusterSpec, ip: String, fqdn: String) {
@@ -61,6 +63,7 @@ public final class ExternalHost: @unchecked Sendable {
             try startServer([echo, "--address", ip, "--port", "\(Self.ports.http)"], port: Self.ports.http, log: "http")
         }
         let ca = try certs.caPEM()
+        try step { caPEM = ca }
         for ns in namespaces { try step { try PodTrustStore.write(ca, namespace: ns) } }
     }
 

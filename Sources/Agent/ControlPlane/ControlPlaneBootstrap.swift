@@ -68,7 +68,7 @@ struct ControlPlaneBootstrap {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": ["name": nodeAgentRoleName],
         "rules": [
-            ["apiGroups": [""], "resources": ["services", "endpoints", "pods", "namespaces", "nodes"],
+            ["apiGroups": [""], "resources": ["services", "endpoints", "pods", "namespaces", "nodes", "configmaps"],
              "verbs": ["get", "list", "watch"]],
             ["apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["get", "list", "watch"]],
             ["apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]],

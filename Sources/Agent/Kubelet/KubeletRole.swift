@@ -58,7 +58,7 @@ struct KubeletRole: Service {
             }
             let worker = PodWorker(pod: pod, ip: ip, node: node, layout: layout, client: client, events: events, logger: logger)
             await state.add(uid, worker)
-            await worker.start()
+            await worker.start(trustedCA: try? await SimulatedInternet.fetch(client)?.caPEM)
             logger.info("kubelet: started pod \(ns)/\(name) at \(ip)")
         }
     }

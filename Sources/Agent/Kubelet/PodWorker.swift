@@ -71,7 +71,8 @@ actor PodWorker {
     var netns: String { hostNetwork ? layout.nodeNamespace(node.name) : layout.kubePodNamespace(namespace: namespace, name: name) }
 
     /// Sets up the network, starts the containers and probes, then keeps the status posted.
-    func start() {
+    /// `trustedCA` is the simulated internet's CA, given to the pod as its image's trust store.
+    func start(trustedCA: String? = nil) {
         do {
             if !hostNetwork {
                 if Netns.exists(netns) { PodNetwork.remove(namespace: netns) }  // left by an earlier agent
@@ -82,6 +83,7 @@ actor PodWorker {
             if (!hostNetwork && policy != "Default" && policy != "None") || (hostNetwork && policy == "ClusterFirstWithHostNet") {
                 try ResolvConf.write(ResolvConf.clusterFirst(nameserver: ServiceRole.dnsIP(node), namespace: namespace), namespace: netns)
             }
+            if let trustedCA, !hostNetwork { try PodTrustStore.write(trustedCA, namespace: netns) }
         } catch {
             logger.error("pod \(namespace)/\(name): network setup failed: \(error)")
             Task { await events.record(pod, container: nil, reason: "FailedCreatePodSandBox", message: "\(error)") }
@@ -111,7 +113,7 @@ actor PodWorker {
         tasks.forEach { $0.cancel() }
         tasks = []
         for (_, c) in containers { if let pid = c.pid { DetachedProcess.stop(pid, grace: 1) } }
-        if !hostNetwork { PodNetwork.remove(namespace: netns) }
+        if !hostNetwork { PodNetwork.remove(namespace: netns) }  // its /etc/netns entry (resolv.conf, CA) too
         await events.forget(uid: uid)
     }
 

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// Endpoints and this node's Pods from the API and, when anything changed, replaces the node's
 /// `nethealth_k8s` nftables table (ClusterIP, NodePort on this node's IP, hostPort of its pods)
 /// and the hosts file of its DNS replica (`<svc>.<ns>.svc.cluster.local`; headless Services name
-/// their ready endpoints). IPv4 only; one backend per Service port (the first ready endpoint).
+/// their ready endpoints; the simulated internet's hosts too). IPv4 only; one backend per Service port (the first ready endpoint).
 struct ServiceRole: Service {
     let client: KubeClient
     let node: ClusterSpec.NodeSpec
@@ -76,6 +76,7 @@ struct ServiceRole: Service {
         async let services = client.get("/api/v1/services", as: ObjectList<KubeService>.self)
         async let endpoints = client.get("/api/v1/endpoints", as: ObjectList<Endpoints>.self)
         async let pods = client.get("/api/v1/pods?fieldSelector=spec.nodeName%3D\(node.name)", as: ObjectList<Pod>.self)
+        async let outside = SimulatedInternet.fetch(client)
         let byName = Dictionary((try await endpoints).items.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.name ?? "")", $0) },
                                 uniquingKeysWith: { a, _ in a })
         var rules: [ServiceProxy.Rule] = []
@@ -110,6 +111,7 @@ struct ServiceRole: Service {
                 }
             }
         }
+        records += try await outside?.hosts ?? []
         rules.sort { ($0.daddr, $0.port, $0.proto) < ($1.daddr, $1.port, $1.proto) }
         records.sort { $0.name < $1.name }
         return (rules, ClusterDNS.hostsFile(records))

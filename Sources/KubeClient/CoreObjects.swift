@@ -42,3 +42,16 @@ public struct KubeObject: Codable, Sendable {
     public var metadata: ObjectMeta
     public init(metadata: ObjectMeta) { self.metadata = metadata }
 }
+
+/// A core/v1 ConfigMap.
+public struct KubeConfigMap: Codable, Sendable, Equatable {
+    public var apiVersion: String? = "v1"
+    public var kind: String? = "ConfigMap"
+    public var metadata: ObjectMeta
+    public var data: [String: String]?
+
+    public init(metadata: ObjectMeta, data: [String: String]) {
+        self.metadata = metadata
+        self.data = data
+    }
+}

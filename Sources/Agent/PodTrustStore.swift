@@ -1,4 +1,3 @@
-import Agent
 import Foundation
 
 /// A pod's CA bundle, as its container image would carry one. `ip netns exec NS` bind-mounts every
