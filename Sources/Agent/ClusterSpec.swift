@@ -66,6 +66,10 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
         public var podPrefixV4: String { routerIPv4.split(separator: ".").dropLast().joined(separator: ".") + "." }
         /// Host `n` of the node's IPv4 pod range.
         public func podIPv4(host: Int) -> String { podPrefixV4 + "\(host)" }
+        /// `fd00:199:0:3::` of a dual-stack node's IPv6 pod range (a /64), nil without one.
+        public var podPrefixV6: String? { podCIDRv6?.split(separator: "/").first.map(String.init) }
+        /// Host `n` of the node's IPv6 pod range, written with the same digits as its IPv4 twin.
+        public func podIPv6(host: Int) -> String? { podPrefixV6.map { $0 + "\(host)" } }
     }
 
     public static let maxNodes = 200

@@ -150,7 +150,7 @@ struct Run: AsyncParsableCommand {
         if (try? local.loadSpec()) == nil {
             let count = nodes ?? 3
             // The Kubernetes path wherever it covers the run and the control plane is built.
-            let kubernetes = !needsLocalRealisation && (try? ControlPlaneBinaries.locate()) != nil
+            let kubernetes = (try? ControlPlaneBinaries.locate()) != nil
             progress("bringing up cluster '\(local.name)' with \(count) nodes\(kubernetes ? " and its control plane" : "")")
             if !keepCluster { cleanup.removeClusterOnExit(name: local.name, stateRoot: local.layout.root) }
             _ = try await local.up(nodes: count, ipv6: ipFamily == .ipv6, probeRatio: 0.5, kubernetes: kubernetes) { progress($0) }
@@ -161,7 +161,10 @@ struct Run: AsyncParsableCommand {
             progress("cluster '\(local.name)' is already up with \(have) node\(have == 1 ? "" : "s"); --nodes \(nodes) applies only "
                      + "when the run brings a cluster up (agent cluster down --name \(local.name) to change it)")
         }
-        if spec.kubernetes != nil, !needsLocalRealisation {
+        if spec.kubernetes != nil {
+            guard ipFamily == .ipv4 || spec.ipv6 else {
+                throw ConnTestError("cluster '\(spec.name)' has no IPv6: bring it up with `agent cluster up --ipv6` for an IPv6 run")
+            }
             return try await runThroughAPI(local, spec: spec, resources: resources, limit: limit, cleanup: cleanup)
         }
         // Policy checks run only when the datapath loaded; otherwise they are skipped, never passed.
@@ -223,10 +226,6 @@ struct Run: AsyncParsableCommand {
         return outcome.summary.exitCode
     }
 
-    /// What the Kubernetes path does not cover yet: IPv6 Services still need the run to realise
-    /// its own pods.
-    private var needsLocalRealisation: Bool { ipFamily == .ipv6 }
-
     /// The run as on any cluster: applied into `cilium-test` through the API, verdicts read from
     /// pod status and events, the namespace deleted afterwards. Local only: the simulated external
     /// host, published to the nodes as the cluster's view of the internet.
@@ -255,7 +254,8 @@ struct Run: AsyncParsableCommand {
                 try await SimulatedInternet(hosts: external.dnsRecords, caPEM: external.caPEM).publish(client)
             }
             let runner = KubeRunner(client: client, options: .init(namespace: namespace, timeScale: timeScale, timeout: limit,
-                                                                    capabilities: LocalCapabilities(externalHost: selection.externalIP != nil)))
+                                                                    capabilities: LocalCapabilities(externalHost: selection.externalIP != nil),
+                                                                    ipFamily: ipFamily))
             let lastLine = LastLine()
             result = try await runner.run(resources, workload: workload, note: { progress($0) }) { p in
                 let line = ConsoleReport.progressLine(p)

@@ -21,9 +21,13 @@ public struct KubeRunner: Sendable {
         public var timeout: Duration
         public var pollInterval: Duration
         public var capabilities: LocalCapabilities
+        /// The family of every Service (single-stack); IPv6 needs a dual-stack cluster.
+        public var ipFamily: RunIPFamily
 
         public init(namespace: String = "cilium-test", timeScale: Double = 1, timeout: Duration = .seconds(120),
-                    pollInterval: Duration = .milliseconds(250), capabilities: LocalCapabilities = LocalCapabilities()) {
+                    pollInterval: Duration = .milliseconds(250), capabilities: LocalCapabilities = LocalCapabilities(),
+                    ipFamily: RunIPFamily = .ipv4) {
+            self.ipFamily = ipFamily
             self.namespace = namespace
             self.timeScale = timeScale
             self.timeout = timeout
@@ -49,7 +53,7 @@ public struct KubeRunner: Sendable {
         let startedAt = Date()
         let start = clock.now
         let deadline = start + options.timeout
-        let scaled = ProbeTimeScale.apply(resources, scale: options.timeScale)
+        let scaled = ServiceFamily.apply(ProbeTimeScale.apply(resources, scale: options.timeScale), options.ipFamily)
         let workload = try RunWorkload(resources: scaled)
         var skipReasons: [String: String] = [:]
         for check in workload.checks {

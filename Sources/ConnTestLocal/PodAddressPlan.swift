@@ -37,7 +37,7 @@ public struct PodAddressPlan: Sendable, Equatable {
         guard !cluster.nodes.isEmpty else { throw AgentError("cluster has no nodes") }
         dnsPods = cluster.nodes.map { node in
             DNSPod(name: ClusterDNS.podName(node: node.name), node: node.name, ipv4: node.podIPv4(host: Self.dnsHostOctet),
-                   ipv6: Self.prefix6(node).map { $0 + "\(Self.dnsHostOctet)" })
+                   ipv6: node.podIPv6(host: Self.dnsHostOctet))
         }
         var next: [String: Int] = [:]
         var pods: [String: Address] = [:]
@@ -54,7 +54,7 @@ public struct PodAddressPlan: Sendable, Equatable {
             guard octet < 255 else { throw AgentError("node \(nodeName): pod range exhausted") }
             next[nodeName] = octet + 1
             pods[d.name] = Address(node: nodeName, ipv4: node.podIPv4(host: octet),
-                                   ipv6: Self.prefix6(node).map { $0 + "\(octet)" }, hostNetwork: false)
+                                   ipv6: node.podIPv6(host: octet), hostNetwork: false)
         }
         self.pods = pods
     }
@@ -65,8 +65,4 @@ public struct PodAddressPlan: Sendable, Equatable {
     }
 
     /// `fd00:199:0:i::` from the IPv6 pod range (a /64), or nil on an IPv4-only cluster.
-    static func prefix6(_ node: ClusterSpec.NodeSpec) -> String? {
-        guard let cidr = node.podCIDRv6, let slash = cidr.firstIndex(of: "/") else { return nil }
-        return String(cidr[..<slash])
-    }
 }

@@ -158,6 +158,8 @@ public struct KubeService: Codable, Sendable {
         public var type: String?
         public var clusterIP: String?
         public var ports: [Port]?
+        /// `IPv4`/`IPv6`, the first being the family of `clusterIP` (dual-stack clusters).
+        public var ipFamilies: [String]?
     }
 
     public struct Port: Codable, Sendable {
@@ -169,6 +171,11 @@ public struct KubeService: Codable, Sendable {
     }
 
     public var isHeadless: Bool { spec.clusterIP == nil || spec.clusterIP == "None" || spec.clusterIP == "" }
+    /// The Service's primary family is IPv6 (its ClusterIP, endpoints and DNS answers).
+    public var isIPv6: Bool {
+        if let ip = spec.clusterIP, ip.contains(":") { return true }
+        return spec.ipFamilies?.first == "IPv6"
+    }
 }
 
 /// v1 Endpoints: a Service's ready (and not-ready) backends, per port set.

@@ -11,20 +11,24 @@ final class ConnTestKubeRunTests: XCTestCase {
         let cluster = try ClusterFixture(nodes: 3, kubernetes: true)
         defer { cluster.down() }
 
-        // The default workload: every check that can run here passes, JUnit written, namespace gone.
+        // The default workload with the simulated external host: every check that can run here
+        // passes, JUnit written, namespace and the published external host gone afterwards.
         let junit = cluster.stateDir + "/junit.xml"
         let started = Date()
-        let run = try cluster.conntestRun(["-o", "json", "--junit-file", junit, "--timeout", "90s"], timeout: 150)
+        let run = try cluster.conntestRun(["-o", "json", "--junit-file", junit, "--timeout", "90s", "--external-ip", "198.18.200.1"],
+                                          timeout: 150)
         print("conntest run through the API: \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stderr.contains("applying"), run.stderr)
         let report = try RunReport(json: run.stdout)
         let ran = report.checks.filter { $0.result != "skipped" }
-        XCTAssertGreaterThanOrEqual(ran.count, 7, run.stdout)
+        XCTAssertGreaterThanOrEqual(ran.count, 8, run.stdout)
         XCTAssertTrue(ran.allSatisfy { $0.result == "pass" }, run.stdout)
-        XCTAssertEqual(report.result("pod-to-external-1111"), "skipped")
+        XCTAssertEqual(report.result("pod-to-external-1111"), "pass", "HTTPS to the simulated host, trusted through the API")
         XCTAssertTrue(try String(contentsOfFile: junit, encoding: .utf8).contains("<testsuites"))
         XCTAssertThrowsError(try cluster.kubectl(["get", "namespace", "cilium-test"]), "the run deletes its namespace")
+        XCTAssertThrowsError(try cluster.kubectl(["get", "configmap", "-n", "kube-system", "nethealth-simulated-internet"]))
+        XCTAssertFalse(Netns.exists(cluster.layout.externalNamespace), "external host torn down")
 
         // A namespace holding someone else's pod is refused before anything is applied.
         try apply(cluster, """
@@ -101,6 +105,32 @@ final class ConnTestKubeRunTests: XCTestCase {
         XCTAssertEqual(repair.status, 0, repair.stderr)
         try cluster.eventually("the API answers again", timeout: 30) { (try? cluster.kubectl(["get", "nodes"])) != nil }
         _ = try cluster.kubectl(["delete", "namespace", "cilium-test", "--wait=false"])
+    }
+
+    /// `--ip-family ipv6` through the API: Services single-stack IPv6, and the traffic really is
+    /// IPv6 — with IPv6 forwarding off on every node the multi-node check fails, IPv4 still passes.
+    func testIPv6RunThroughTheAPI() throws {
+        guard (try? ControlPlaneBinaries.locate()) != nil else { return XCTFail("run scripts/build-kubernetes.sh") }
+        let cluster = try ClusterFixture(nodes: 3, ipv6: true, kubernetes: true)
+        defer { cluster.down() }
+        let run = try cluster.conntestRun(["-o", "json", "--ip-family", "ipv6", "--timeout", "90s"], timeout: 150)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let ran = try RunReport(json: run.stdout).checks.filter { $0.result != "skipped" }
+        XCTAssertGreaterThanOrEqual(ran.count, 7, run.stdout)
+        XCTAssertTrue(ran.allSatisfy { $0.result == "pass" }, run.stdout)
+
+        let nodes = (1...3).map { cluster.layout.nodeNamespace("node-\($0)") }
+        func forwarding(_ on: Bool) throws {
+            for ns in nodes { try Netns.sysctl(ns, ["net.ipv6.conf.all.forwarding=\(on ? 1 : 0)"]) }
+        }
+        try forwarding(false)
+        defer { try? forwarding(true) }
+        let check = ["-t", "name=pod-to-b-multi-node-clusterip", "-o", "json", "--timeout", "45s"]
+        let v6 = try cluster.conntestRun(check + ["--ip-family", "ipv6"], timeout: 90)
+        XCTAssertEqual(v6.status, 1, "IPv6 not forwarded, the IPv6 run must fail: \(v6.stdout)\(v6.stderr)")
+        XCTAssertEqual(try RunReport(json: v6.stdout).result("pod-to-b-multi-node-clusterip"), "fail")
+        let v4 = try cluster.conntestRun(check, timeout: 90)
+        XCTAssertEqual(v4.status, 0, "IPv4 is untouched: \(v4.stdout)\(v4.stderr)")
     }
 
     private func apply(_ cluster: ClusterFixture, _ yaml: String, waitForServiceAccountIn ns: String) throws {

@@ -46,17 +46,21 @@ struct KubeletRole: Service {
             }
             guard await state.workers[uid] == nil else { continue }
             let ip: String
+            var ipv6: String?
             if pod.spec.hostNetwork == true {
                 ip = node.ipv4
+                ipv6 = node.ipv6
             } else {
-                guard let allocated = await state.allocate(uid: uid, node: node, preferred: pod.status?.podIP) else {
+                guard let host = await state.allocate(uid: uid, node: node, preferred: pod.status?.podIP) else {
                     await events.record(pod, container: nil, reason: "FailedCreatePodSandBox",
                                         message: "no free pod IP in \(node.podCIDRv4) (.\(Self.firstHost)-.\(Self.lastHost))")
                     continue
                 }
-                ip = allocated
+                // Dual-stack nodes give each pod one address per family, with the same host part.
+                ip = node.podIPv4(host: host)
+                ipv6 = node.podIPv6(host: host)
             }
-            let worker = PodWorker(pod: pod, ip: ip, node: node, layout: layout, client: client, events: events, logger: logger)
+            let worker = PodWorker(pod: pod, ip: ip, ipv6: ipv6, node: node, layout: layout, client: client, events: events, logger: logger)
             await state.add(uid, worker)
             await worker.start(trustedCA: try? await SimulatedInternet.fetch(client)?.caPEM)
             logger.info("kubelet: started pod \(ns)/\(name) at \(ip)")
@@ -87,16 +91,16 @@ actor KubeletState {
         ips[uid] = nil
     }
 
-    /// The lowest free host in the node's range, or the pod's earlier IP when it is still free.
-    func allocate(uid: String, node: ClusterSpec.NodeSpec, preferred: String?) -> String? {
+    /// The lowest free host number in the node's range, or the pod's earlier one when it is still free.
+    func allocate(uid: String, node: ClusterSpec.NodeSpec, preferred: String?) -> Int? {
         let used = Set(ips.values)
         if let preferred, preferred.hasPrefix(node.podPrefixV4), let host = Int(preferred.dropFirst(node.podPrefixV4.count)),
            (KubeletRole.firstHost...KubeletRole.lastHost).contains(host), !used.contains(host) {
             ips[uid] = host
-            return preferred
+            return host
         }
         guard let host = (KubeletRole.firstHost...KubeletRole.lastHost).first(where: { !used.contains($0) }) else { return nil }
         ips[uid] = host
-        return node.podIPv4(host: host)
+        return host
     }
 }

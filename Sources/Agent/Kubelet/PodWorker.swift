@@ -38,6 +38,7 @@ actor PodWorker {
     let events: PodEvents
     let logger: Logger
     let ip: String
+    let ipv6: String?
 
     private struct ContainerState {
         var image: LocalImage
@@ -53,10 +54,11 @@ actor PodWorker {
     private var posted: Pod.Status?
     private let startTime = KubeTime.time(Date())
 
-    init(pod: Pod, ip: String, node: ClusterSpec.NodeSpec, layout: StateLayout, client: KubeClient,
+    init(pod: Pod, ip: String, ipv6: String?, node: ClusterSpec.NodeSpec, layout: StateLayout, client: KubeClient,
          events: PodEvents, logger: Logger) {
         self.pod = pod
         self.ip = ip
+        self.ipv6 = ipv6
         self.node = node
         self.layout = layout
         self.client = client
@@ -76,7 +78,7 @@ actor PodWorker {
         do {
             if !hostNetwork {
                 if Netns.exists(netns) { PodNetwork.remove(namespace: netns) }  // left by an earlier agent
-                try PodNetwork(layout: layout, node: node).create(pod: "\(namespace)/\(name)", ipv4: ip, namespace: netns)
+                try PodNetwork(layout: layout, node: node).create(pod: "\(namespace)/\(name)", ipv4: ip, ipv6: ipv6, namespace: netns)
             }
             // kubelet's resolv.conf: ClusterFirst pods (and ClusterFirstWithHostNet host pods) ask this node's DNS replica.
             let policy = pod.spec.dnsPolicy ?? "ClusterFirst"
@@ -232,7 +234,7 @@ actor PodWorker {
         s.phase = allStarted ? "Running" : "Pending"
         s.hostIP = node.ipv4
         s.podIP = ip
-        s.podIPs = [Pod.PodIP(ip: ip)]
+        s.podIPs = [ip, ipv6].compactMap { $0 }.map(Pod.PodIP.init(ip:))
         s.startTime = startTime
         s.containerStatuses = statuses
         let readyStatus = unready.isEmpty ? "True" : "False"

@@ -7,7 +7,8 @@ import ServiceLifecycle
 /// Endpoints and this node's Pods from the API and, when anything changed, replaces the node's
 /// `nethealth_k8s` nftables table (ClusterIP, NodePort on this node's IP, hostPort of its pods)
 /// and the hosts file of its DNS replica (`<svc>.<ns>.svc.cluster.local`; headless Services name
-/// their ready endpoints; the simulated internet's hosts too). IPv4 only; one backend per Service port (the first ready endpoint).
+/// their ready endpoints; the simulated internet's hosts too), in each Service's family. One backend
+/// per Service port (the first ready endpoint).
 struct ServiceRole: Service {
     let client: KubeClient
     let node: ClusterSpec.NodeSpec
@@ -67,7 +68,7 @@ struct ServiceRole: Service {
         let ns = layout.kubePodNamespace(namespace: "kube-system", name: dnsPod)
         if Netns.exists(ns) { PodNetwork.remove(namespace: ns) }
         try dns.writeRecords([])
-        let pid = try dns.start(pod: dnsPod, on: node, ipv4: Self.dnsIP(node))
+        let pid = try dns.start(pod: dnsPod, on: node, ipv4: Self.dnsIP(node), ipv6: node.podIPv6(host: 4))
         try dns.waitUntilListening(pod: dnsPod, ipv4: Self.dnsIP(node), pid: pid)
         return pid
     }
@@ -85,19 +86,20 @@ struct ServiceRole: Service {
             guard let name = svc.metadata.name, let ns = svc.metadata.namespace else { continue }
             let ep = byName["\(ns)/\(name)"]
             let fqdn = "\(name).\(ns).svc.\(ClusterDNS.clusterDomain)"
+            let v6 = svc.isIPv6
             if svc.isHeadless {
-                let ips = (ep?.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip).filter { !$0.contains(":") }
+                let ips = (ep?.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip).filter { $0.contains(":") == v6 }
                 if !ips.isEmpty { records.append((fqdn, Array(Set(ips)).sorted())) }
                 continue
             }
-            guard let clusterIP = svc.spec.clusterIP, !clusterIP.contains(":") else { continue }
+            guard let clusterIP = svc.spec.clusterIP else { continue }
             records.append((fqdn, [clusterIP]))
             for port in svc.spec.ports ?? [] {
-                guard let backend = Self.backend(for: port, in: ep) else { continue }
+                guard let backend = Self.backend(for: port, in: ep, ipv6: v6) else { continue }
                 let proto = port.protocol ?? "TCP"
                 rules.append(.init(daddr: clusterIP, port: port.port, proto: proto, backend: backend.ip, backendPort: backend.port))
-                if let nodePort = port.nodePort {
-                    rules.append(.init(daddr: node.ipv4, port: nodePort, proto: proto, backend: backend.ip,
+                if let nodePort = port.nodePort, let nodeIP = v6 ? node.ipv6 : node.ipv4 {
+                    rules.append(.init(daddr: nodeIP, port: nodePort, proto: proto, backend: backend.ip,
                                        backendPort: backend.port, masquerade: !isLocal(backend.ip)))
                 }
             }
@@ -117,17 +119,19 @@ struct ServiceRole: Service {
         return (rules, ClusterDNS.hostsFile(records))
     }
 
-    /// The first ready endpoint of the subset carrying `port` (matched by name, as kube-proxy does).
-    static func backend(for port: KubeService.Port, in ep: Endpoints?) -> (ip: String, port: Int)? {
+    /// The first ready endpoint of the Service's family in the subset carrying `port` (matched by
+    /// name, as kube-proxy does).
+    static func backend(for port: KubeService.Port, in ep: Endpoints?, ipv6: Bool = false) -> (ip: String, port: Int)? {
         for subset in ep?.subsets ?? [] {
             guard let epPort = (subset.ports ?? []).first(where: { $0.name == port.name || (subset.ports?.count == 1 && port.name == nil) }),
-                  let address = (subset.addresses ?? []).first(where: { !$0.ip.contains(":") }) else { continue }
+                  let address = (subset.addresses ?? []).first(where: { $0.ip.contains(":") == ipv6 }) else { continue }
             return (address.ip, epPort.port)
         }
         return nil
     }
 
     private func isLocal(_ ip: String) -> Bool {
-        ip == node.ipv4 || ip.hasPrefix(node.podPrefixV4)
+        if ip.contains(":") { return ip == node.ipv6 || node.podPrefixV6.map(ip.hasPrefix) == true }
+        return ip == node.ipv4 || ip.hasPrefix(node.podPrefixV4)
     }
 }
