@@ -68,6 +68,70 @@ public struct APIClient: Sendable {
         return try JSONDecoder().decode(T.self, from: reply.body)
     }
 
+    /// A streamed response's lines (without their newline), for as long as the server sends them.
+    /// `timeout` bounds the wait for the response head, `idleTimeout` each silence after it (the
+    /// server must send something, e.g. an empty line, more often). A non-2xx answer is an
+    /// HTTPStatusError; a dropped connection or a silence ends the stream with a TransportError.
+    /// Ending the iteration closes the connection.
+    public func lines(_ path: String, idleTimeout: Duration) -> AsyncThrowingStream<String, Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: String.self)
+        let endpoint = self.endpoint, timeout = self.timeout
+        let task = Task {
+            let activity = Activity()
+            let reading = Task {
+                var request = HTTPClientRequest(url: endpoint.url(path))
+                request.headers.add(name: "Accept", value: "application/x-ndjson")
+                let response: HTTPClientResponse
+                do {
+                    response = try await Self.http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+                } catch {
+                    throw TransportError(endpoint: endpoint, underlying: describeTransportError(error))
+                }
+                guard (200..<300).contains(Int(response.status.code)) else {
+                    let body = try await response.body.collect(upTo: 1 << 20)
+                    throw HTTPStatusError(status: Int(response.status.code), message: Self.errorMessage(Data(buffer: body)))
+                }
+                var pending: [UInt8] = []
+                do {
+                    for try await chunk in response.body {
+                        activity.touch()
+                        pending += chunk.readableBytesView
+                        while let newline = pending.firstIndex(of: 0x0A) {
+                            continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
+                            pending.removeSubrange(...newline)
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { throw CancellationError() }
+                    throw TransportError(endpoint: endpoint, underlying: describeTransportError(error))
+                }
+                throw TransportError(endpoint: endpoint, underlying: "connection closed by server")
+            }
+            let watchdog = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    if activity.idle > idleTimeout {
+                        activity.timedOut = true
+                        reading.cancel()
+                        return
+                    }
+                }
+            }
+            defer { watchdog.cancel() }
+            do {
+                try await withTaskCancellationHandler { try await reading.value } onCancel: { reading.cancel() }
+            } catch {
+                if activity.timedOut {
+                    continuation.finish(throwing: TransportError(endpoint: endpoint, underlying: "no data for \(idleTimeout)"))
+                } else {
+                    continuation.finish(throwing: error is CancellationError ? nil : error)
+                }
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
     /// go-swagger error bodies are a bare JSON string or `{"message": ...}`.
     static func errorMessage(_ body: Data) -> String {
         if let text = try? JSONDecoder().decode(String.self, from: body) { return text }
@@ -101,4 +165,23 @@ func describeTransportError(_ error: any Error) -> String {
         return describeTransportError(first.error)
     }
     return "\(error)"
+}
+
+/// When a stream last received bytes.
+private final class Activity: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = ContinuousClock.now
+    private var expired = false
+
+    func touch() { lock.lock(); last = .now; lock.unlock() }
+
+    var timedOut: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return expired }
+        set { lock.lock(); expired = newValue; lock.unlock() }
+    }
+
+    var idle: Duration {
+        lock.lock(); defer { lock.unlock() }
+        return ContinuousClock.now - last
+    }
 }

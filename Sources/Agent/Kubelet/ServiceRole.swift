@@ -15,7 +15,8 @@ struct ServiceRole: Service {
     let logger: Logger
 
     /// One replica per node, so its namespace name carries the node's (and differs from conntest's `kube-dns-<node>`).
-    var dnsPod: String { "node-local-dns-\(node.name)" }
+    var dnsPod: String { Self.dnsPod(node) }
+    static func dnsPod(_ node: ClusterSpec.NodeSpec) -> String { "node-local-dns-\(node.name)" }
     /// As kube-proxy's sync period: rules someone removed come back within this.
     static let resyncEvery: Duration = .seconds(10)
 
@@ -76,23 +77,48 @@ struct ServiceRole: Service {
         async let services = client.get("/api/v1/services", as: ObjectList<KubeService>.self)
         async let endpoints = client.get("/api/v1/endpoints", as: ObjectList<Endpoints>.self)
         async let pods = client.get("/api/v1/pods?fieldSelector=spec.nodeName%3D\(node.name)", as: ObjectList<Pod>.self)
-        let byName = Dictionary((try await endpoints).items.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.name ?? "")", $0) },
-                                uniquingKeysWith: { a, _ in a })
-        var rules: [ServiceProxy.Rule] = []
+        let view = ServiceView(services: try await services.items, endpoints: try await endpoints.items)
+        return (view.rules(on: node, pods: try await pods.items), ClusterDNS.hostsFile(view.dnsRecords))
+    }
+}
+
+/// Services and Endpoints from the API as one node's proxy and DNS see them (pure).
+struct ServiceView {
+    let services: [KubeService]
+    let endpointsByName: [String: Endpoints]
+
+    init(services: [KubeService], endpoints: [Endpoints]) {
+        self.services = services
+        endpointsByName = Dictionary(endpoints.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.name ?? "")", $0) },
+                                     uniquingKeysWith: { a, _ in a })
+    }
+
+    /// `<svc>.<ns>.svc.cluster.local`: the ClusterIP, or a headless Service's ready endpoints.
+    var dnsRecords: [(name: String, addresses: [String])] {
         var records: [(name: String, addresses: [String])] = []
-        for svc in try await services.items {
+        for svc in services {
             guard let name = svc.metadata.name, let ns = svc.metadata.namespace else { continue }
-            let ep = byName["\(ns)/\(name)"]
             let fqdn = "\(name).\(ns).svc.\(ClusterDNS.clusterDomain)"
             if svc.isHeadless {
-                let ips = (ep?.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip).filter { !$0.contains(":") }
+                let ips = (endpointsByName["\(ns)/\(name)"]?.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip)
+                    .filter { !$0.contains(":") }
                 if !ips.isEmpty { records.append((fqdn, Array(Set(ips)).sorted())) }
-                continue
+            } else if let clusterIP = svc.spec.clusterIP, !clusterIP.contains(":") {
+                records.append((fqdn, [clusterIP]))
             }
-            guard let clusterIP = svc.spec.clusterIP, !clusterIP.contains(":") else { continue }
-            records.append((fqdn, [clusterIP]))
+        }
+        return records.sorted { $0.name < $1.name }
+    }
+
+    /// `node`'s DNAT rules: every ClusterIP, NodePorts on its IP, hostPorts of `pods` (the pods bound to it).
+    func rules(on node: ClusterSpec.NodeSpec, pods: [Pod]) -> [ServiceProxy.Rule] {
+        func isLocal(_ ip: String) -> Bool { ip == node.ipv4 || ip.hasPrefix(node.podPrefixV4) }
+        var rules: [ServiceProxy.Rule] = []
+        for svc in services where !svc.isHeadless {
+            guard let name = svc.metadata.name, let ns = svc.metadata.namespace,
+                  let clusterIP = svc.spec.clusterIP, !clusterIP.contains(":") else { continue }
             for port in svc.spec.ports ?? [] {
-                guard let backend = Self.backend(for: port, in: ep) else { continue }
+                guard let backend = Self.backend(for: port, in: endpointsByName["\(ns)/\(name)"]) else { continue }
                 let proto = port.protocol ?? "TCP"
                 rules.append(.init(daddr: clusterIP, port: port.port, proto: proto, backend: backend.ip, backendPort: backend.port))
                 if let nodePort = port.nodePort {
@@ -101,7 +127,7 @@ struct ServiceRole: Service {
                 }
             }
         }
-        for pod in try await pods.items where pod.metadata.isDeleting == false {
+        for pod in pods where pod.metadata.isDeleting == false {
             guard let ip = pod.status?.podIP, pod.spec.hostNetwork != true else { continue }
             for c in pod.spec.containers {
                 for p in c.ports ?? [] where (p.hostPort ?? 0) > 0 {
@@ -110,9 +136,7 @@ struct ServiceRole: Service {
                 }
             }
         }
-        rules.sort { ($0.daddr, $0.port, $0.proto) < ($1.daddr, $1.port, $1.proto) }
-        records.sort { $0.name < $1.name }
-        return (rules, ClusterDNS.hostsFile(records))
+        return rules.sorted { ($0.daddr, $0.port, $0.proto) < ($1.daddr, $1.port, $1.proto) }
     }
 
     /// The first ready endpoint of the subset carrying `port` (matched by name, as kube-proxy does).
@@ -123,9 +147,5 @@ struct ServiceRole: Service {
             return (address.ip, epPort.port)
         }
         return nil
-    }
-
-    private func isLocal(_ ip: String) -> Bool {
-        ip == node.ipv4 || ip.hasPrefix(node.podPrefixV4)
     }
 }
