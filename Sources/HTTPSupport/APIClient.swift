@@ -45,16 +45,20 @@ public struct APIClient: Sendable {
         }
     }
 
-    public func send(_ method: HTTPMethod, _ path: String) async throws -> Reply {
+    /// The response head within `timeout` (the body is the caller's to read).
+    private func execute(_ method: HTTPMethod, _ path: String, accept: String) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: endpoint.url(path))
         request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
-        let response: HTTPClientResponse
+        request.headers.add(name: "Accept", value: accept)
         do {
-            response = try await Self.http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+            return try await Self.http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
         } catch {
             throw TransportError(endpoint: endpoint, underlying: describeTransportError(error))
         }
+    }
+
+    public func send(_ method: HTTPMethod, _ path: String) async throws -> Reply {
+        let response = try await execute(method, path, accept: "application/json")
         let body = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), body: Data(buffer: body))
     }
@@ -75,18 +79,11 @@ public struct APIClient: Sendable {
     /// Ending the iteration closes the connection.
     public func lines(_ path: String, idleTimeout: Duration) -> AsyncThrowingStream<String, Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: String.self)
-        let endpoint = self.endpoint, timeout = self.timeout
+        let endpoint = self.endpoint
         let task = Task {
             let activity = Activity()
             let reading = Task {
-                var request = HTTPClientRequest(url: endpoint.url(path))
-                request.headers.add(name: "Accept", value: "application/x-ndjson")
-                let response: HTTPClientResponse
-                do {
-                    response = try await Self.http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
-                } catch {
-                    throw TransportError(endpoint: endpoint, underlying: describeTransportError(error))
-                }
+                let response = try await execute(.GET, path, accept: "application/x-ndjson")
                 guard (200..<300).contains(Int(response.status.code)) else {
                     let body = try await response.body.collect(upTo: 1 << 20)
                     throw HTTPStatusError(status: Int(response.status.code), message: Self.errorMessage(Data(buffer: body)))
