@@ -123,7 +123,7 @@ final class PolicyRoleTests: XCTestCase {
 
         // The CNP deleted: the endpoint is fully open again.
         _ = try cluster.kubectl(["delete", "cnp", "pod-to-a-denied-cnp", "-n", ns])
-        let opened = try timeUntil("CNP deleted: open", timeout: 10) { try curl(deniedNetns, echoIP) }
+        let opened = try timeUntil("CNP deleted: open", timeout: 10) { try curl(deniedNetns, echoIP, connectTimeout: 0.3) }
         print("CNP delete -> open: \(String(format: "%.2f", opened)) s")
         let open = try XCTUnwrap(try policyStatus(cluster).flatMap(\.endpoints).first { $0.pod == "\(ns)/\(denied)" })
         XCTAssertFalse(open.egressEnforced || open.ingressEnforced, "\(open)")
