@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .target(name: "Agent", dependencies: [
-            "HealthAPI", "HealthDaemon", "HTTPSupport", "KubeClient", "ConnTest",
+            "HealthAPI", "HealthDaemon", "HTTPSupport", "KubeClient", "ConnTest", "Datapath",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -85,7 +85,7 @@ let package = Package(
             "HTTPSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "AgentCLI", dependencies: [
-            "Agent", "CommandLineSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Agent", "CommandLineSupport", "HTTPSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "CiliumHealthCLI", dependencies: [
             "HealthAPI", "HealthDaemon", "HTTPSupport", "CommandLineSupport",

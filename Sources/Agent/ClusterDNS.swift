@@ -8,6 +8,9 @@ import Foundation
 public struct ClusterDNS: Sendable {
     public static let podNamePrefix = "kube-dns-"
     public static let clusterDomain = "cluster.local"
+    /// What policies see of a replica: CoreDNS's namespace and labels.
+    public static let policyNamespace = "kube-system"
+    public static let policyLabels = ["k8s-app": "kube-dns"]
 
     public let layout: StateLayout
     /// Where the hosts file, pidfiles and logs live.

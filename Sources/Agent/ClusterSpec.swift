@@ -13,6 +13,11 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     public var nodes: [NodeSpec]
     /// The cluster's Kubernetes control plane; absent for a cluster made with `--no-kubernetes`.
     public var kubernetes: KubernetesSpec?
+    /// The compiled policy datapath (`policy.bpf.o`) `cluster up` found or built for the agents'
+    /// policy role; nil when it could not (the agents then run pods unenforced and say why).
+    public var policyObject: String?
+    /// Why `policyObject` is nil.
+    public var policyObjectError: String?
 
     public struct KubernetesSpec: Codable, Sendable, Equatable {
         public var version: String

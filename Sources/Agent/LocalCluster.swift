@@ -91,6 +91,13 @@ public struct LocalCluster {
                 let cp = ControlPlane(layout: layout, spec: spec, kube: kube, binaries: binaries)
                 try await cp.start(listener: listener, progress: progress)
                 controlPlane = cp
+                // Found (or built) once here, not by N agents at once; without it pods run unenforced.
+                do {
+                    spec.policyObject = try PolicyObjectLocator.locateOrBuild()
+                } catch {
+                    spec.policyObjectError = "\(error)"
+                    progress("policy datapath unavailable, pods will run without policy enforcement: \(error)")
+                }
             }
             try spec.save(layout.specPath)
             for node in spec.nodes {

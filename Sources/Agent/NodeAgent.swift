@@ -6,7 +6,8 @@ import KubeClient
 import Logging
 import ServiceLifecycle
 
-/// One node's agent process (`agent node run`): the agent API, the health endpoint and the health daemon.
+/// One node's agent process (`agent node run`): the agent API, the health endpoint and the health
+/// daemon; with a control plane also its node's registration, kubelet, proxy/DNS and policy roles.
 public struct NodeAgent {
     public let layout: StateLayout
     public let nodeName: String
@@ -35,18 +36,25 @@ public struct NodeAgent {
         // With a control plane, the Kubernetes API is the source of nodes (the cluster file is out of the loop).
         var kubernetes: [any Service] = []
         var nodeList: any ClusterNodeList = ClusterFileNodes(layout: layout)
+        let drops = DropBroadcast()
+        var policy: PolicyDatapath?
         if let kube = spec.kubernetes {
             let connection = try KubeConfig(path: layout.nodeKubeconfig(nodeName)).connection()
             let client = try KubeClient(connection, timeout: .seconds(5))
             kubernetes.append(NodeRegistration(client: client, node: node, kube: kube, clusterName: spec.name, logger: logger))
             kubernetes.append(KubeletRole(client: client, node: node, layout: layout, logger: logger))
             kubernetes.append(ServiceRole(client: client, node: node, layout: layout, logger: logger))
+            let datapath = PolicyDatapath(node: node.name, objectPath: spec.policyObject,
+                                          unavailable: spec.policyObjectError, broadcast: drops, logger: logger)
+            kubernetes.append(PolicyRole(client: client, spec: spec, node: node, datapath: datapath, logger: logger))
+            policy = datapath
             let kubeNodes = KubernetesNodes(client: client, clusterName: spec.name)
             kubernetes.append(NodeListRefresh(nodes: kubeNodes, logger: logger))
             nodeList = kubeNodes
         }
         let agentAPI = Application(
-            router: AgentAPIRoutes.router(nodes: nodeList, selfName: spec.fullName(node), tracker: NodeDiffTracker()),
+            router: AgentAPIRoutes.router(nodes: nodeList, selfName: spec.fullName(node), tracker: NodeDiffTracker(),
+                                          policy: policy, drops: drops),
             server: HTTPServerLimits.standard.server,
             configuration: .init(address: .unixDomainSocket(path: agentSocket)),
             onServerRunning: UnixSocketFile.restrictWhenBound(agentSocket, group: socketGroup, logger: logger),

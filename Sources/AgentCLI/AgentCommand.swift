@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import CommandLineSupport
 import Foundation
+import HTTPSupport
 import Logging
 
 @main
@@ -53,7 +54,7 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Create, inspect, fault and remove local clusters.",
-        subcommands: [Up.self, Down.self, List.self, Exec.self, Fault.self, Supervise.self])
+        subcommands: [Up.self, Down.self, List.self, Exec.self, Fault.self, Policy.self, Supervise.self])
 
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -229,6 +230,55 @@ struct ClusterCommand: AsyncParsableCommand {
 }
 
 extension FaultSpec.Drop: ExpressibleByArgument {}
+extension LocalCluster.PolicyAction: ExpressibleByArgument {}
+
+extension ClusterCommand {
+    struct Policy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Detach, re-attach or show the nodes' eBPF policy datapaths.",
+            discussion: """
+                Each node agent compiles the cluster's CiliumNetworkPolicies, \
+                CiliumClusterwideNetworkPolicies and NetworkPolicies every second and programs them on \
+                the veths of the pods it runs. `detach` takes the programs off (the pods are then not \
+                enforced and raise no drops) and keeps them off until `attach`, so a check can be shown \
+                to depend on enforcement. `status` shows each node's endpoints, their rules and the \
+                policies or rules it does not enforce (-o json: the agents' GET /v1/policy answers).
+                Examples:
+                  agent cluster policy detach --all
+                  agent cluster policy attach node-1
+                  agent cluster policy status -o json
+                """)
+        @OptionGroup var cluster: ClusterOptions
+        @Argument(help: ArgumentHelp("detach, attach or status.", valueName: "action"))
+        var action: LocalCluster.PolicyAction
+        @Argument(help: "Nodes (default for status: every node).")
+        var nodes: [String] = []
+        @Flag(name: .long, help: "Every node of the cluster.")
+        var all = false
+        @Option(name: .shortAndLong, help: "Output format: text or json.")
+        var output: String = "text"
+
+        func validate() throws {
+            if action != .status, nodes.isEmpty, !all { throw ValidationError("name the nodes to \(action.rawValue), or give --all") }
+            if all, !nodes.isEmpty { throw ValidationError("give node names or --all, not both") }
+            guard ["text", "json"].contains(output) else { throw ValidationError("-o must be text or json, got '\(output)'") }
+        }
+
+        func run() async throws {
+            let statuses = try await cluster.cluster().policy(action, nodes: nodes)
+            if output == "json" {
+                print(String(decoding: try JSONResponse.encode(statuses), as: UTF8.self))
+                return
+            }
+            for s in statuses {
+                let enforced = s.endpoints.filter { $0.egressEnforced || $0.ingressEnforced }.count
+                print("\(s.node): \(s.state)\(s.message.isEmpty ? "" : " (\(s.message))"), \(s.endpoints.count) endpoints "
+                      + "(\(enforced) enforced), \(s.pending.count) pending")
+                for note in s.notes { print("  \(note)") }
+            }
+        }
+    }
+}
 
 extension ClusterCommand {
     /// Started by `cluster up`, stopped by `cluster down`: restarts node agents that die.

@@ -12,6 +12,7 @@
 ///   (`kubernetes.io/metadata.name` plus `namespaceLabels`);
 /// - each matched peer becomes a /32 and/or /128 per port; no ports = any
 ///   protocol and port; no peer constraint = 0.0.0.0/0 and ::/0;
+/// - a clusterwide policy (CCNP) selects, and its unconstrained peers match, pods of every namespace;
 /// - hostNetwork pods are neither selected nor matched as peers (they carry the
 ///   node's identity, so pod-level policy does not apply to them).
 public enum PolicyCompiler {
@@ -37,7 +38,7 @@ public enum PolicyCompiler {
         for policy in policies {
             let namespace = policy.namespace ?? defaultNamespace
             let subjects = podIndices.filter { i in
-                guard pods[i].namespace == namespace, let subject = policy.subject else { return false }
+                guard policy.clusterwide || pods[i].namespace == namespace, let subject = policy.subject else { return false }
                 return subject.matches(context.labels(of: pods[i], for: policy.kind))
             }
             var summary = CompiledPolicy.PolicySummary(kind: policy.kind, name: policy.name, namespace: namespace,
@@ -88,7 +89,8 @@ public enum PolicyCompiler {
             cidrs = anywhere
         case .only(let peers):
             cidrs = candidates.filter { i in
-                peers.contains { context.peer($0, matches: pods[i], kind: policy.kind, policyNamespace: namespace) }
+                peers.contains { context.peer($0, matches: pods[i], kind: policy.kind,
+                                              policyNamespace: policy.clusterwide ? nil : namespace) }
             }.flatMap { prefixes[$0] ?? [] }
         }
         let ports = rule.ports ?? [PolicyDocument.Port(proto: .any, port: 0)]
@@ -121,10 +123,11 @@ public enum PolicyCompiler {
             return labels
         }
 
+        /// `policyNamespace` nil: a clusterwide policy, whose peers match in every namespace.
         func peer(_ peer: PolicyDocument.Peer, matches pod: PolicyPod, kind: PolicyDocument.Kind,
-                  policyNamespace: String) -> Bool {
+                  policyNamespace: String?) -> Bool {
             switch peer.namespaces {
-            case .policyNamespace: guard pod.namespace == policyNamespace else { return false }
+            case .policyNamespace: guard policyNamespace == nil || pod.namespace == policyNamespace else { return false }
             case .any: break
             case .matching(let selector): guard selector.matches(labels(ofNamespace: pod.namespace)) else { return false }
             }

@@ -70,9 +70,12 @@ public struct PolicyDocument: Sendable, Equatable {
     public var egress: [Rule]?
     public var ingress: [Rule]?
     public var unsupported: [UnsupportedPolicyFeature]
+    /// A CiliumClusterwideNetworkPolicy: its selectors (subject and peers without a namespace
+    /// constraint) match pods of every namespace.
+    public var clusterwide: Bool
 
     public init(kind: Kind, name: String, namespace: String?, subject: LabelSelector?,
-                egress: [Rule]?, ingress: [Rule]?, unsupported: [UnsupportedPolicyFeature] = []) {
+                egress: [Rule]?, ingress: [Rule]?, unsupported: [UnsupportedPolicyFeature] = [], clusterwide: Bool = false) {
         self.kind = kind
         self.name = name
         self.namespace = namespace
@@ -80,6 +83,15 @@ public struct PolicyDocument: Sendable, Equatable {
         self.egress = egress
         self.ingress = ingress
         self.unsupported = unsupported
+        self.clusterwide = clusterwide
+    }
+
+    /// A CiliumClusterwideNetworkPolicy (same spec as a CNP, no namespace).
+    public static func clusterwide(_ doc: YAMLNode, policy: String) throws -> PolicyDocument {
+        var parsed = try CiliumPolicyParser.parse(doc, policy: policy)
+        parsed.namespace = nil
+        parsed.clusterwide = true
+        return parsed
     }
 
     public func rules(_ direction: PolicyFacts.Direction) -> [Rule]? {

@@ -35,10 +35,7 @@ public final class PolicyEnforcement: @unchecked Sendable {
             guard let program = programs[ep.node] else { throw AgentError("no policy program for \(ep.node)") }
             try program.attach(ifname: ep.hostInterface, netnsPath: "/run/netns/\(layout.nodeNamespace(ep.node))", endpoint: ep.id)
             try program.setAddresses(endpoint: ep.id, ipv4: ep.ipv4, ipv6: ep.ipv6)
-            for rule in ep.rules {
-                try program.allow(endpoint: ep.id, direction: rule.direction == .egress ? .egress : .ingress,
-                                  cidr: rule.cidr, proto: PolicyProtocol(number: rule.proto.number), port: rule.port)
-            }
+            for rule in ep.rules { try program.allow(endpoint: ep.id, rule) }
             // Enforcement last: the rules are in place before default-deny starts.
             try program.setEnforcement(endpoint: ep.id, egress: ep.egressEnforced, ingress: ep.ingressEnforced)
         }

@@ -45,16 +45,20 @@ public struct APIClient: Sendable {
         }
     }
 
-    public func send(_ method: HTTPMethod, _ path: String) async throws -> Reply {
+    /// The response head within `timeout` (the body is the caller's to read).
+    private func execute(_ method: HTTPMethod, _ path: String, accept: String) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: endpoint.url(path))
         request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
-        let response: HTTPClientResponse
+        request.headers.add(name: "Accept", value: accept)
         do {
-            response = try await Self.http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+            return try await Self.http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
         } catch {
             throw TransportError(endpoint: endpoint, underlying: describeTransportError(error))
         }
+    }
+
+    public func send(_ method: HTTPMethod, _ path: String) async throws -> Reply {
+        let response = try await execute(method, path, accept: "application/json")
         let body = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), body: Data(buffer: body))
     }
@@ -66,6 +70,63 @@ public struct APIClient: Sendable {
             throw HTTPStatusError(status: reply.status, message: Self.errorMessage(reply.body))
         }
         return try JSONDecoder().decode(T.self, from: reply.body)
+    }
+
+    /// A streamed response's lines (without their newline), for as long as the server sends them.
+    /// `timeout` bounds the wait for the response head, `idleTimeout` each silence after it (the
+    /// server must send something, e.g. an empty line, more often). A non-2xx answer is an
+    /// HTTPStatusError; a dropped connection or a silence ends the stream with a TransportError.
+    /// Ending the iteration closes the connection.
+    public func lines(_ path: String, idleTimeout: Duration) -> AsyncThrowingStream<String, Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: String.self)
+        let endpoint = self.endpoint
+        let task = Task {
+            let activity = Activity()
+            let reading = Task {
+                let response = try await execute(.GET, path, accept: "application/x-ndjson")
+                guard (200..<300).contains(Int(response.status.code)) else {
+                    let body = try await response.body.collect(upTo: 1 << 20)
+                    throw HTTPStatusError(status: Int(response.status.code), message: Self.errorMessage(Data(buffer: body)))
+                }
+                var pending: [UInt8] = []
+                do {
+                    for try await chunk in response.body {
+                        activity.touch()
+                        pending += chunk.readableBytesView
+                        while let newline = pending.firstIndex(of: 0x0A) {
+                            continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
+                            pending.removeSubrange(...newline)
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { throw CancellationError() }
+                    throw TransportError(endpoint: endpoint, underlying: describeTransportError(error))
+                }
+                throw TransportError(endpoint: endpoint, underlying: "connection closed by server")
+            }
+            let watchdog = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    if activity.idle > idleTimeout {
+                        activity.timedOut = true
+                        reading.cancel()
+                        return
+                    }
+                }
+            }
+            defer { watchdog.cancel() }
+            do {
+                try await withTaskCancellationHandler { try await reading.value } onCancel: { reading.cancel() }
+            } catch {
+                if activity.timedOut {
+                    continuation.finish(throwing: TransportError(endpoint: endpoint, underlying: "no data for \(idleTimeout)"))
+                } else {
+                    continuation.finish(throwing: error is CancellationError ? nil : error)
+                }
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
     }
 
     /// go-swagger error bodies are a bare JSON string or `{"message": ...}`.
@@ -101,4 +162,23 @@ func describeTransportError(_ error: any Error) -> String {
         return describeTransportError(first.error)
     }
     return "\(error)"
+}
+
+/// When a stream last received bytes.
+private final class Activity: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = ContinuousClock.now
+    private var expired = false
+
+    func touch() { lock.lock(); last = .now; lock.unlock() }
+
+    var timedOut: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return expired }
+        set { lock.lock(); expired = newValue; lock.unlock() }
+    }
+
+    var idle: Duration {
+        lock.lock(); defer { lock.unlock() }
+        return ContinuousClock.now - last
+    }
 }

@@ -6,9 +6,9 @@ import XCTest
 /// agents are its kubelets, proxies and DNS: the workload applied with kubectl, every check
 /// Available except the ones that cannot work here, and their reasons readable with kubectl.
 final class KubernetesWorkloadTests: XCTestCase {
-    /// Policy is not enforced from the API yet, so the deny check cannot pass; the external ones
-    /// have no internet (probes fail inside the namespaces, nothing leaves the machine).
-    static let cannotPassYet = ["pod-to-a-denied-cnp", "pod-to-external-1111", "pod-to-external-fqdn-allow-google-cnp"]
+    /// The external ones have no internet (probes fail inside the namespaces, nothing leaves the
+    /// machine); the policy checks pass under the node agents' eBPF datapath.
+    static let cannotPassYet = ["pod-to-external-1111", "pod-to-external-fqdn-allow-google-cnp"]
 
     func testSeedWorkflowThroughKubectl() throws {
         guard (try? ControlPlaneBinaries.locate()) != nil else { return XCTFail("run scripts/build-kubernetes.sh") }

@@ -18,14 +18,14 @@ struct KubeletRole: Service {
 
     func run() async throws {
         let state = KubeletState()
-        let events = PodEvents(client: client, host: node.name, logger: logger)
+        let events = EventRecorder(client: client, host: node.name, logger: logger)
         await cancelWhenGracefulShutdown {
             await SyncLoop.run("kubelet", every: .seconds(1), logger: logger) { try await sync(state, events) }
         }
         // As kubelet on restart: running pods are left as they are (the next agent rebuilds them).
     }
 
-    private func sync(_ state: KubeletState, _ events: PodEvents) async throws {
+    private func sync(_ state: KubeletState, _ events: EventRecorder) async throws {
         let selector = "spec.nodeName%3D\(node.name)"
         let pods = try await client.get("/api/v1/pods?fieldSelector=\(selector)", as: ObjectList<Pod>.self).items
         let live = Set(pods.compactMap(\.metadata.uid))

@@ -35,7 +35,7 @@ actor PodWorker {
     let node: ClusterSpec.NodeSpec
     let layout: StateLayout
     let client: KubeClient
-    let events: PodEvents
+    let events: EventRecorder
     let logger: Logger
     let ip: String
     let ipv6: String?
@@ -55,7 +55,7 @@ actor PodWorker {
     private let startTime = KubeTime.time(Date())
 
     init(pod: Pod, ip: String, ipv6: String?, node: ClusterSpec.NodeSpec, layout: StateLayout, client: KubeClient,
-         events: PodEvents, logger: Logger) {
+         events: EventRecorder, logger: Logger) {
         self.pod = pod
         self.ip = ip
         self.ipv6 = ipv6

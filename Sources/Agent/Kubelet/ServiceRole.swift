@@ -7,8 +7,8 @@ import ServiceLifecycle
 /// Endpoints and this node's Pods from the API and, when anything changed, replaces the node's
 /// `nethealth_k8s` nftables table (ClusterIP, NodePort on this node's IP, hostPort of its pods)
 /// and the hosts file of its DNS replica (`<svc>.<ns>.svc.cluster.local`; headless Services name
-/// their ready endpoints; the simulated internet's hosts too), in each Service's family. One backend
-/// per Service port (the first ready endpoint).
+/// their ready endpoints; the simulated internet's hosts too), in each Service's family. One
+/// backend per Service port (the first ready endpoint).
 struct ServiceRole: Service {
     let client: KubeClient
     let node: ClusterSpec.NodeSpec
@@ -16,7 +16,8 @@ struct ServiceRole: Service {
     let logger: Logger
 
     /// One replica per node, so its namespace name carries the node's (and differs from conntest's `kube-dns-<node>`).
-    var dnsPod: String { "node-local-dns-\(node.name)" }
+    var dnsPod: String { Self.dnsPod(node) }
+    static func dnsPod(_ node: ClusterSpec.NodeSpec) -> String { "node-local-dns-\(node.name)" }
     /// As kube-proxy's sync period: rules someone removed come back within this.
     static let resyncEvery: Duration = .seconds(10)
 
@@ -78,24 +79,54 @@ struct ServiceRole: Service {
         async let endpoints = client.get("/api/v1/endpoints", as: ObjectList<Endpoints>.self)
         async let pods = client.get("/api/v1/pods?fieldSelector=spec.nodeName%3D\(node.name)", as: ObjectList<Pod>.self)
         async let outside = SimulatedInternet.fetch(client)
-        let byName = Dictionary((try await endpoints).items.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.name ?? "")", $0) },
-                                uniquingKeysWith: { a, _ in a })
-        var rules: [ServiceProxy.Rule] = []
+        let view = ServiceView(services: try await services.items, endpoints: try await endpoints.items)
+        let records = view.dnsRecords + (try await outside?.hosts ?? [])
+        return (view.rules(on: node, pods: try await pods.items), ClusterDNS.hostsFile(records))
+    }
+}
+
+/// Services and Endpoints from the API as one node's proxy and DNS see them (pure).
+struct ServiceView {
+    let services: [KubeService]
+    let endpointsByName: [String: Endpoints]
+
+    init(services: [KubeService], endpoints: [Endpoints]) {
+        self.services = services
+        endpointsByName = Dictionary(endpoints.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.name ?? "")", $0) },
+                                     uniquingKeysWith: { a, _ in a })
+    }
+
+    /// `<svc>.<ns>.svc.cluster.local`: the ClusterIP, or a headless Service's ready endpoints of its family.
+    var dnsRecords: [(name: String, addresses: [String])] {
         var records: [(name: String, addresses: [String])] = []
-        for svc in try await services.items {
+        for svc in services {
             guard let name = svc.metadata.name, let ns = svc.metadata.namespace else { continue }
-            let ep = byName["\(ns)/\(name)"]
             let fqdn = "\(name).\(ns).svc.\(ClusterDNS.clusterDomain)"
-            let v6 = svc.isIPv6
             if svc.isHeadless {
-                let ips = (ep?.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip).filter { $0.contains(":") == v6 }
+                let v6 = svc.isIPv6
+                let ips = (endpointsByName["\(ns)/\(name)"]?.subsets ?? []).flatMap { $0.addresses ?? [] }.map(\.ip)
+                    .filter { $0.contains(":") == v6 }
                 if !ips.isEmpty { records.append((fqdn, Array(Set(ips)).sorted())) }
-                continue
+            } else if let clusterIP = svc.spec.clusterIP {
+                records.append((fqdn, [clusterIP]))
             }
-            guard let clusterIP = svc.spec.clusterIP else { continue }
-            records.append((fqdn, [clusterIP]))
+        }
+        return records.sorted { $0.name < $1.name }
+    }
+
+    /// `node`'s DNAT rules: every ClusterIP, NodePorts on its IP of the Service's family, hostPorts
+    /// of `pods` (the pods bound to it).
+    func rules(on node: ClusterSpec.NodeSpec, pods: [Pod]) -> [ServiceProxy.Rule] {
+        func isLocal(_ ip: String) -> Bool {
+            if ip.contains(":") { return ip == node.ipv6 || node.podPrefixV6.map(ip.hasPrefix) == true }
+            return ip == node.ipv4 || ip.hasPrefix(node.podPrefixV4)
+        }
+        var rules: [ServiceProxy.Rule] = []
+        for svc in services where !svc.isHeadless {
+            guard let name = svc.metadata.name, let ns = svc.metadata.namespace, let clusterIP = svc.spec.clusterIP else { continue }
+            let v6 = svc.isIPv6
             for port in svc.spec.ports ?? [] {
-                guard let backend = Self.backend(for: port, in: ep, ipv6: v6) else { continue }
+                guard let backend = Self.backend(for: port, in: endpointsByName["\(ns)/\(name)"], ipv6: v6) else { continue }
                 let proto = port.protocol ?? "TCP"
                 rules.append(.init(daddr: clusterIP, port: port.port, proto: proto, backend: backend.ip, backendPort: backend.port))
                 if let nodePort = port.nodePort, let nodeIP = v6 ? node.ipv6 : node.ipv4 {
@@ -104,7 +135,7 @@ struct ServiceRole: Service {
                 }
             }
         }
-        for pod in try await pods.items where pod.metadata.isDeleting == false {
+        for pod in pods where pod.metadata.isDeleting == false {
             guard let ip = pod.status?.podIP, pod.spec.hostNetwork != true else { continue }
             for c in pod.spec.containers {
                 for p in c.ports ?? [] where (p.hostPort ?? 0) > 0 {
@@ -113,10 +144,7 @@ struct ServiceRole: Service {
                 }
             }
         }
-        records += try await outside?.hosts ?? []
-        rules.sort { ($0.daddr, $0.port, $0.proto) < ($1.daddr, $1.port, $1.proto) }
-        records.sort { $0.name < $1.name }
-        return (rules, ClusterDNS.hostsFile(records))
+        return rules.sorted { ($0.daddr, $0.port, $0.proto) < ($1.daddr, $1.port, $1.proto) }
     }
 
     /// The first ready endpoint of the Service's family in the subset carrying `port` (matched by
@@ -128,10 +156,5 @@ struct ServiceRole: Service {
             return (address.ip, epPort.port)
         }
         return nil
-    }
-
-    private func isLocal(_ ip: String) -> Bool {
-        if ip.contains(":") { return ip == node.ipv6 || node.podPrefixV6.map(ip.hasPrefix) == true }
-        return ip == node.ipv4 || ip.hasPrefix(node.podPrefixV4)
     }
 }
