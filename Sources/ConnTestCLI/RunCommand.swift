@@ -242,7 +242,7 @@ struct Run: AsyncParsableCommand {
         let workload = KubeWorkload(client: client, namespace: namespace)
         let teardown = APIRunTeardown(client: client, workload: workload)
         cleanup.onExit { teardown.runBlocking() }  // a signal's cleanup: bounded inside
-        let result: KubeRunOutcome
+        var result: KubeRunOutcome
         do {
             ExternalHost.removeLeftovers(layout: local.layout)  // a killed run's, even if this one has none
             if let ip = selection.externalIP {
@@ -253,13 +253,35 @@ struct Run: AsyncParsableCommand {
                 teardown.withdrawSimulatedInternet()
                 try await SimulatedInternet(hosts: external.dnsRecords, caPEM: external.caPEM).publish(client)
             }
+            // Policy checks run only where every node's datapath loaded; otherwise they are skipped, never passed.
+            let enforcing: Bool
+            do {
+                let disabled = try await local.policy(.status, nodes: []).filter { $0.state == "Disabled" }
+                enforcing = disabled.isEmpty
+                for s in disabled { progress("policy enforcement unavailable on \(s.node), policy checks will be skipped: \(s.message)") }
+            } catch {
+                enforcing = false
+                progress("policy enforcement unavailable, policy checks will be skipped: \(error)")
+            }
+            let drops = enforcing ? DropCollector(local: local, nodes: spec.nodes.map(\.name), echo: monitor) : nil
+            defer { drops?.stop() }
             let runner = KubeRunner(client: client, options: .init(namespace: namespace, timeScale: timeScale, timeout: limit,
-                                                                    capabilities: LocalCapabilities(externalHost: selection.externalIP != nil),
+                                                                    capabilities: LocalCapabilities(externalHost: selection.externalIP != nil,
+                                                                                                    policyEnforcement: enforcing),
                                                                     ipFamily: ipFamily))
             let lastLine = LastLine()
             result = try await runner.run(resources, workload: workload, note: { progress($0) }) { p in
                 let line = ConsoleReport.progressLine(p)
                 if lastLine.shouldPrint(line.drop { $0 != "]" }, at: p.elapsedSeconds) { progress(line) }
+            }
+            if let drops {
+                // The stream is a few ms behind the kernel: let the last probes' drops arrive.
+                try? await Task.sleep(for: .milliseconds(300))
+                let bySource = drops.countsBySourcePod()
+                for i in result.outcome.results.indices where result.outcome.results[i].outcome != .skipped {
+                    let pod = result.checkPods[result.outcome.results[i].name]
+                    result.outcome.results[i].drops = pod.map { bySource[$0] ?? 0 } ?? 0
+                }
             }
         } catch {
             await teardown.run()
@@ -291,6 +313,37 @@ struct Run: AsyncParsableCommand {
 func progress(_ line: String) {
     let bytes = Array((line + "\n").utf8)
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// Every node agent's drop stream while the run lasts (they start before anything is applied), for
+/// the per-check `drops` of the report and `--monitor`'s live lines.
+private final class DropCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var records: [DropRecord] = []
+    private var tasks: [Task<Void, Never>] = []
+
+    init(local: LocalCluster, nodes: [String], echo: Bool) {
+        for node in nodes {
+            let socket = local.layout.agentSocket(node)
+            tasks.append(Task { [weak self] in
+                do {
+                    for try await record in AgentMonitorClient.drops(socketPath: socket) {
+                        self?.lock.withLock { self?.records.append(record) }
+                        if echo { progress(record.summary) }
+                    }
+                } catch {
+                    if !Task.isCancelled { progress("conntest: drop stream of \(node) ended: \(error)") }
+                }
+            })
+        }
+    }
+
+    /// `namespace/name` of the sending pod → drops.
+    func countsBySourcePod() -> [String: Int] {
+        lock.withLock { records.reduce(into: [:]) { counts, r in if let pod = r.sourcePod { counts[pod, default: 0] += 1 } } }
+    }
+
+    func stop() { lock.withLock { tasks }.forEach { $0.cancel() } }
 }
 
 /// Undoes a run through the API, once however it ends: the workload and its namespace, the

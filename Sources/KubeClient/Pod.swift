@@ -6,6 +6,10 @@ public struct Pod: Codable, Sendable {
     public var spec: Spec
     public var status: Status?
 
+
+    /// The pod's IPv6 address on a dual-stack node (`status.podIPs`, second family).
+    public var ipv6: String? { status?.podIPs?.map(\.ip).first { $0.contains(":") } }
+
     public struct Spec: Codable, Sendable {
         public var nodeName: String?
         public var hostNetwork: Bool?

@@ -90,15 +90,17 @@ struct NodePolicyPlan {
             taken.insert("\(ns)/\(name)")
             let hostNetwork = pod.spec.hostNetwork == true
             peers.append(PolicyPod(name: name, namespace: ns, labels: pod.metadata.labels ?? [:],
-                                   ipv4: pod.status?.podIP, hostNetwork: hostNetwork))
-            if let ip = pod.status?.podIP, !hostNetwork { names.pods[ip] = "\(ns)/\(name)" }
+                                   ipv4: pod.status?.podIP, ipv6: pod.ipv6, hostNetwork: hostNetwork))
+            for ip in [pod.status?.podIP, pod.ipv6].compactMap({ $0 }) where !hostNetwork { names.pods[ip] = "\(ns)/\(name)" }
         }
         for n in nodes {
             let replica = ServiceRole.dnsPod(n)
             guard !taken.contains("\(ClusterDNS.policyNamespace)/\(replica)") else { continue }
             peers.append(PolicyPod(name: replica, namespace: ClusterDNS.policyNamespace, labels: ClusterDNS.policyLabels,
-                                   ipv4: ServiceRole.dnsIP(n)))
-            names.pods[ServiceRole.dnsIP(n)] = "\(ClusterDNS.policyNamespace)/\(replica)"
+                                   ipv4: ServiceRole.dnsIP(n), ipv6: n.podIPv6(host: 4)))
+            for ip in [ServiceRole.dnsIP(n), n.podIPv6(host: 4)].compactMap({ $0 }) {
+                names.pods[ip] = "\(ClusterDNS.policyNamespace)/\(replica)"
+            }
         }
         var namespaceLabels: [String: [String: String]] = [:]
         for ns in namespaces { if let name = ns.metadata.name { namespaceLabels[name] = ns.metadata.labels ?? [:] } }
@@ -135,7 +137,7 @@ struct NodePolicyPlan {
             }
             endpoints.append(DesiredEndpoint(
                 uid: uid, pod: "\(ns)/\(name)", hostInterface: PodNetwork.hostInterface(pod: "\(ns)/\(name)"),
-                ipv4: pod.status?.podIP, egressEnforced: egress, ingressEnforced: ingress,
+                ipv4: pod.status?.podIP, ipv6: pod.ipv6, egressEnforced: egress, ingressEnforced: ingress,
                 rules: egress || ingress ? paths.expand(rules) : [],
                 egressPolicies: policy?.egressPolicies ?? [], ingressPolicies: policy?.ingressPolicies ?? []))
         }

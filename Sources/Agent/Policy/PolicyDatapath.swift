@@ -11,6 +11,7 @@ struct DesiredEndpoint: Sendable, Equatable {
     var pod: String
     var hostInterface: String
     var ipv4: String?
+    var ipv6: String?
     var egressEnforced: Bool
     var ingressEnforced: Bool
     var rules: [PolicyRuleSpec]
@@ -128,7 +129,7 @@ final class PolicyDatapath: @unchecked Sendable {
                 let attachment = try program.attach(ifname: ep.hostInterface, netnsPath: nil, endpoint: id)
                 let fresh = Programmed(desired: ep, id: id, attachment: attachment)
                 programmed[ep.uid] = fresh
-                try program.setAddresses(endpoint: id, ipv4: ep.ipv4, ipv6: nil)
+                try program.setAddresses(endpoint: id, ipv4: ep.ipv4, ipv6: ep.ipv6)
                 for rule in ep.rules { try program.allow(endpoint: id, rule) }
                 try program.setEnforcement(endpoint: id, egress: ep.egressEnforced, ingress: ep.ingressEnforced)
             } catch {
@@ -141,7 +142,9 @@ final class PolicyDatapath: @unchecked Sendable {
     private func update(_ current: Programmed, to ep: DesiredEndpoint, in program: PolicyProgram) throws {
         let old = Set(current.desired.rules), new = Set(ep.rules)
         for rule in new.subtracting(old).sorted() { try program.allow(endpoint: current.id, rule) }
-        if current.desired.ipv4 != ep.ipv4 { try program.setAddresses(endpoint: current.id, ipv4: ep.ipv4, ipv6: nil) }
+        if current.desired.ipv4 != ep.ipv4 || current.desired.ipv6 != ep.ipv6 {
+            try program.setAddresses(endpoint: current.id, ipv4: ep.ipv4, ipv6: ep.ipv6)
+        }
         try program.setEnforcement(endpoint: current.id, egress: ep.egressEnforced, ingress: ep.ingressEnforced)
         for rule in old.subtracting(new).sorted() { try program.revoke(endpoint: current.id, rule) }
     }
