@@ -22,13 +22,25 @@ final class ConnTestKubeRunTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("applying"), run.stderr)
         let report = try RunReport(json: run.stdout)
         let ran = report.checks.filter { $0.result != "skipped" }
-        XCTAssertGreaterThanOrEqual(ran.count, 8, run.stdout)
+        XCTAssertEqual(ran.count, 10, "the L3/L4 policy checks run, enforced by the node agents: \(run.stdout)")
         XCTAssertTrue(ran.allSatisfy { $0.result == "pass" }, run.stdout)
+        // The deny was enforced (not just a failing connect): the agents' datapath dropped its packets.
+        XCTAssertGreaterThan(report.check("pod-to-a-denied-cnp")?.drops ?? 0, 0, run.stderr)
+        XCTAssertEqual(report.check("pod-to-a-allowed-cnp")?.drops, 0, run.stderr)
         XCTAssertEqual(report.result("pod-to-external-1111"), "pass", "HTTPS to the simulated host, trusted through the API")
         XCTAssertTrue(try String(contentsOfFile: junit, encoding: .utf8).contains("<testsuites"))
         XCTAssertThrowsError(try cluster.kubectl(["get", "namespace", "cilium-test"]), "the run deletes its namespace")
         XCTAssertThrowsError(try cluster.kubectl(["get", "configmap", "-n", "kube-system", "nethealth-simulated-internet"]))
         XCTAssertFalse(Netns.exists(cluster.layout.externalNamespace), "external host torn down")
+
+        // With the node agents' programs detached the deny leaks: the check fails and nothing is dropped.
+        XCTAssertEqual(try cluster.agent(["cluster", "policy", "detach", "--name", cluster.name, "--all"]).status, 0)
+        let leak = try cluster.conntestRun(["-t", "name=pod-to-a-denied-cnp", "-o", "json", "--timeout", "60s"], timeout: 90)
+        XCTAssertEqual(leak.status, 1, leak.stdout + leak.stderr)
+        let leaked = try XCTUnwrap(try RunReport(json: leak.stdout).check("pod-to-a-denied-cnp"))
+        XCTAssertEqual(leaked.result, "fail")
+        XCTAssertEqual(leaked.drops, 0)
+        XCTAssertEqual(try cluster.agent(["cluster", "policy", "attach", "--name", cluster.name, "--all"]).status, 0)
 
         // A namespace holding someone else's pod is refused before anything is applied.
         try apply(cluster, """
