@@ -18,11 +18,6 @@ public struct ClusterDNS: Sendable {
     /// The network namespace of a replica's pod.
     let namespaceOf: @Sendable (String) -> String
 
-    /// `conntest run`'s replicas (files under the workload directory, `pod-` namespaces).
-    public init(layout: StateLayout) {
-        self.init(layout: layout, directory: layout.workloadDir, namespaceOf: { layout.podNamespace($0) })
-    }
-
     public init(layout: StateLayout, directory: String, namespaceOf: @escaping @Sendable (String) -> String) {
         self.layout = layout
         self.directory = directory

@@ -227,7 +227,7 @@ public struct LocalCluster {
         return names.sorted().map { name in
             let layout = StateLayout(cluster: name, root: stateRoot)
             guard let spec = try? ClusterSpec.load(layout.specPath) else {
-                return Summary(name: name, nodes: Netns.list().filter { layout.ownsNamespace($0) && WorkloadCleanup.isNodeNamespace($0, layout) }.count,
+                return Summary(name: name, nodes: Netns.list().filter { layout.ownsNamespace($0) && layout.isNodeNamespace($0) }.count,
                                ipv6: false, agentsRunning: 0, orphaned: true)
             }
             let running = spec.nodes.filter {

@@ -27,9 +27,8 @@ public struct PodNetwork: Sendable {
     /// Creates namespace, veth, addresses and routes; returns the pod's namespace name. `ipv6`
     /// (dual-stack clusters) is wired the same way through the node's IPv6 router address.
     @discardableResult
-    /// `namespace` overrides the network namespace's name (API pods use `StateLayout.kubePodNamespace`).
-    public func create(pod: String, ipv4: String, ipv6: String? = nil, namespace: String? = nil) throws -> String {
-        let ns = namespace ?? layout.podNamespace(pod)
+    /// `namespace` is the network namespace's name (`StateLayout.kubePodNamespace`).
+    public func create(pod: String, ipv4: String, ipv6: String? = nil, namespace ns: String) throws -> String {
         let nodeNS = layout.nodeNamespace(node.name)
         let lxc = Self.hostInterface(pod: pod)
         try Netns.add(ns)

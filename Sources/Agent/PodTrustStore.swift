@@ -23,10 +23,4 @@ public enum PodTrustStore {
             try? FileManager.default.removeItem(atPath: dir)
         }
     }
-
-    /// Every trust store a namespace of this cluster may have (also after a killed run).
-    public static func removeAll(owned layout: StateLayout) {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: ResolvConf.root)) ?? []
-        for ns in entries where layout.ownsNamespace(ns) { remove(namespace: ns) }
-    }
 }

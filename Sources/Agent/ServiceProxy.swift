@@ -1,12 +1,10 @@
 import Foundation
 
-/// Services on one node, the way kube-proxy's nftables mode does them: a `nethealth_svc` nat table
+/// Services on one node, the way kube-proxy's nftables mode does them: a `nethealth_k8s` nat table
 /// in the node's namespace that DNATs ClusterIPs, NodePorts and hostPorts to their endpoint.
 /// Prerouting covers traffic from pods and other nodes; output covers hostNetwork clients.
 public struct ServiceProxy: Sendable {
-    /// `conntest run`'s table.
-    public static let table = "nethealth_svc"
-    /// The kube-proxy role's table (Services from the API), kept apart so the two never replace each other.
+    /// The kube-proxy role's table (Services from the API).
     public static let kubernetesTable = "nethealth_k8s"
     /// Virtual service addresses; nothing answers on them without this node's table.
     public static let serviceCIDR = "198.18.128.0/20"
@@ -48,7 +46,7 @@ public struct ServiceProxy: Sendable {
     public let node: ClusterSpec.NodeSpec
     public let table: String
 
-    public init(layout: StateLayout, node: ClusterSpec.NodeSpec, table: String = ServiceProxy.table) {
+    public init(layout: StateLayout, node: ClusterSpec.NodeSpec, table: String = ServiceProxy.kubernetesTable) {
         self.layout = layout
         self.node = node
         self.table = table
@@ -57,7 +55,7 @@ public struct ServiceProxy: Sendable {
     /// The whole table (an `ip6` twin of the same name when there are IPv6 rules), replaced
     /// atomically (`nft -f` applies a file as one transaction). Numeric priorities (dstnat = -100,
     /// srcnat = 100): Debian 12's nft rejects `dstnat` on the output hook.
-    public static func ruleset(_ rules: [Rule], table: String = ServiceProxy.table) -> String {
+    public static func ruleset(_ rules: [Rule], table: String = ServiceProxy.kubernetesTable) -> String {
         func chain(_ name: String, _ type: String, _ hook: String, _ priority: String, _ text: String) -> String {
             "  chain \(name) {\n    type \(type) hook \(hook) priority \(priority); policy accept;\n\(text)  }\n"
         }
@@ -90,7 +88,7 @@ public struct ServiceProxy: Sendable {
     }
 
     /// Idempotent; safe on a node that never had the table.
-    public static func remove(namespace ns: String, table: String = ServiceProxy.table) {
+    public static func remove(namespace ns: String, table: String = ServiceProxy.kubernetesTable) {
         removeTable(table, namespace: ns)
         _ = try? Command.run(["ip", "-n", ns, "route", "del", serviceCIDR])
         _ = try? Command.run(["ip", "-n", ns, "-6", "route", "del", serviceCIDRv6])

@@ -54,19 +54,17 @@ public struct StateLayout: Sendable {
     public var controlPlaneNamespace: String { "nh-\(cluster)-cp" }
     public func nodeNamespace(_ node: String) -> String { "nh-\(cluster)-\(node)" }
     public func healthNamespace(_ node: String) -> String { "nh-\(cluster)-\(node)-health" }
-    /// A workload pod's namespace (netns names are file names, so the 15-byte interface limit does not apply).
-    public func podNamespace(_ pod: String) -> String { "\(podNamespacePrefix)\(pod)" }
-    public var podNamespacePrefix: String { "nh-\(cluster)-pod-" }
-    /// A Pod from the Kubernetes API that this node's agent runs (kept apart from `conntest run`'s
-    /// pods, whose cleanup removes every `pod-` namespace).
+    /// A Pod from the Kubernetes API that this node's agent runs (netns names are file names, so the
+    /// 15-byte interface limit does not apply).
     public func kubePodNamespace(namespace: String, name: String) -> String { "nh-\(cluster)-kpod-\(namespace).\(name)" }
-    /// Every policy drop of the latest `conntest run`, one monitor line each (`agent monitor` follows
-    /// it). Outside `workload/` so it survives the run's cleanup; `cluster down` removes it.
-    public var dropLogPath: String { "\(clusterDir)/drops.log" }
     /// The simulated external host of `conntest run --external-ip` (outside every node, on the bridge).
     public var externalNamespace: String { "nh-\(cluster)-ext" }
-    /// Files of a `conntest run` on this cluster: hosts file, pidfiles, container logs.
-    public var workloadDir: String { "\(clusterDir)/workload" }
+    /// `nh-<cluster>-node-<i>`.
+    public func isNodeNamespace(_ ns: String) -> Bool {
+        guard ns.hasPrefix("nh-\(cluster)-") else { return false }
+        let rest = ns.dropFirst("nh-\(cluster)-".count)
+        return rest.hasPrefix("node-") && rest.count > "node-".count && rest.dropFirst("node-".count).allSatisfy(\.isNumber)
+    }
 
     /// True for every namespace this cluster can have made, and for no other cluster's.
     public func ownsNamespace(_ ns: String) -> Bool {
@@ -74,7 +72,6 @@ public struct StateLayout: Sendable {
         guard ns.hasPrefix(prefix) else { return false }
         let rest = ns.dropFirst(prefix.count)
         if rest == "br" || rest == "ext" || rest == "cp" { return true }
-        if rest.hasPrefix("pod-") && rest.count > "pod-".count { return true }
         if rest.hasPrefix("kpod-") && rest.count > "kpod-".count { return true }
         var tail = Substring(rest)
         if tail.hasSuffix("-health") { tail = tail.dropLast("-health".count) }

@@ -13,7 +13,7 @@ public struct LocalCapabilities: Sendable, Equatable {
     /// without it a deny check would pass for the wrong reason, or fail though nothing is broken.
     public var policyEnforcement: Bool
 
-    public static let noPolicyReason = "policy enforcement not available locally yet"
+    public static let noPolicyReason = "policy enforcement not available (a node's eBPF datapath did not load)"
     public static let noExternalHostReason = "no external host (pass --external-ip in 198.18.0.0/15 to simulate one)"
 
     public init(externalHost: Bool = false, l7Policy: Bool = false, fqdnPolicy: Bool = false,

@@ -10,20 +10,3 @@ public enum PodPlacement: Sendable, Equatable {
     }
 }
 
-/// The placement of every pod of a workload.
-public struct Schedule: Sendable, Equatable {
-    public var nodes: [String]
-    /// Keyed by deployment name.
-    public var placements: [String: PodPlacement]
-
-    public init(nodes: [String], placements: [String: PodPlacement]) {
-        self.nodes = nodes
-        self.placements = placements
-    }
-
-    public func placement(of deployment: String) -> PodPlacement? { placements[deployment] }
-
-    public var pending: [String: String] {
-        placements.compactMapValues { if case .pending(let r) = $0 { return r } else { return nil } }
-    }
-}

@@ -17,29 +17,36 @@ extension RunIPFamily: ExpressibleByArgument {}
 /// `conntest run`: the workload on a local cluster, reported as cilium-cli would.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the selected connectivity checks on a local namespace cluster and report.",
+        abstract: "Run the selected connectivity checks on a local cluster, through its Kubernetes API, and report.",
         discussion: """
-            Brings the cluster up if needed (and down again afterwards unless --keep-cluster), creates one \
-            network namespace per pod, a cluster DNS (dnsmasq), nftables service tables on every node and \
-            echo-server processes, then evaluates every check's readiness/liveness probes with Kubernetes \
-            semantics. Probes run via `ip netns exec`; `ash` in a probe runs as /bin/sh. CNP/NetworkPolicy \
-            L3/L4 rules are enforced by the eBPF datapath (bpf/policy.bpf.o, built on demand; \
-            $DATAPATH_BPF_OBJECT overrides); without it, policy checks are skipped. L7/FQDN rules are \
-            not enforced: checks carrying them are skipped.
+            Brings the cluster up if needed (with its control plane; down again afterwards unless \
+            --keep-cluster), then does what a user does with kubectl: creates the namespace (-n, default \
+            cilium-test, labelled app.kubernetes.io/managed-by=conntest), has the API server validate every \
+            object (a server-side dry run: a rejected manifest exits 2 with nothing applied), applies the echo \
+            servers, their Services and the policies, waits until the servers are Ready, applies the checks, \
+            and reads each check's verdict from its pod: Ready, restarts, a container stuck Waiting, and the \
+            newest `Readiness probe failed: …` event the kubelet wrote. The node agents are the kubelets, \
+            kube-proxies, DNS and eBPF policy datapath; CNP/NetworkPolicy L3/L4 rules are enforced by them \
+            (policy checks are skipped when a node's datapath could not load). L7/FQDN rules are not \
+            enforced: checks carrying them are skipped. Afterwards the namespace is deleted.
+
+            --time-scale scales the probes' periods and initial delays in the applied Deployments (whole \
+            seconds, at least 1); timeouts stay as written.
 
             External checks run against a simulated external host when --external-ip names an address in \
             198.18.0.0/15 outside the cluster's ranges (nodes 198.18.0.0/24, services 198.18.128.0/20, pods \
             198.19.0.0/16), e.g. 198.18.200.1: namespace nh-<cluster>-ext on the cluster bridge, HTTPS on 443 \
-            (certificate from a throwaway CA every pod trusts) and HTTP on 80, with the cluster DNS answering \
-            --external-fqdn (default www.google.com) with that address. Without --external-ip they are skipped; \
-            other addresses are refused, so probe traffic never leaves the machine.
+            and HTTP on 80, published to the nodes as ConfigMap kube-system/nethealth-simulated-internet \
+            (the node DNS answers --external-fqdn, default www.google.com, with that address; pods trust its \
+            throwaway CA as an image would a public one). Without --external-ip they are skipped; other \
+            addresses are refused, so probe traffic never leaves the machine.
 
             -t filters select checks as upstream's cue does; the run then adds, from the unfiltered suite, \
             the echo servers and Services the selected checks probe (a deny check must not pass because \
             its target does not exist).
 
-            Exit codes: 0 all ran checks passed, 1 a check failed, 2 usage or setup error, 3 inconclusive \
-            (--exit-zero-on-failure turns 1 and 3 into 0).
+            Exit codes: 0 all ran checks passed, 1 a check failed, 2 usage or setup error (also a manifest the \
+            API server rejects), 3 inconclusive (--exit-zero-on-failure turns 1 and 3 into 0).
             """)
 
     @OptionGroup var selection: SelectionOptions
@@ -71,13 +78,13 @@ struct Run: AsyncParsableCommand {
           help: "Exit 0 even when checks failed or the run was inconclusive (the report still says so); usage and setup errors still exit 2.")
     var exitZeroOnFailure = false
 
-    @Option(name: .customLong("time-scale"), parsing: .unconditional, help: "Multiplier for probe periods and delays (timeouts stay real).")
+    @Option(name: .customLong("time-scale"), parsing: .unconditional, help: "Multiplier for the applied probes' periods and initial delays (whole seconds, periods at least 1; timeouts stay real).")
     var timeScale = 0.1
 
     @Flag(name: .customLong("keep-cluster"), help: "Leave a cluster this run brought up running.")
     var keepCluster = false
 
-    @Flag(help: "Print policy drop events on stderr as they happen (always written to <state>/<cluster>/drops.log).")
+    @Flag(help: "Print the node agents' policy drop events on stderr as they happen (`agent monitor --type drop` shows them from another shell).")
     var monitor = false
 
     func run() async throws {
@@ -136,7 +143,7 @@ struct Run: AsyncParsableCommand {
 
         let code: RunExitCode
         do {
-            code = try await runOn(local, resources: resources, workload: workload, limit: limit, cleanup: cleanup)
+            code = try await runOn(local, resources: resources, limit: limit, cleanup: cleanup)
         } catch {
             cleanup.run()
             fail("\(error)", code: RunExitCode.usage.rawValue)
@@ -145,15 +152,15 @@ struct Run: AsyncParsableCommand {
         Foundation.exit(exitZeroOnFailure ? RunExitCode.success.rawValue : code.rawValue)
     }
 
-    private func runOn(_ local: LocalCluster, resources: [Resource], workload: RunWorkload, limit: Duration,
+    private func runOn(_ local: LocalCluster, resources: [Resource], limit: Duration,
                        cleanup: RunCleanup) async throws -> RunExitCode {
         if (try? local.loadSpec()) == nil {
             let count = nodes ?? 3
-            // The Kubernetes path wherever it covers the run and the control plane is built.
-            let kubernetes = (try? ControlPlaneBinaries.locate()) != nil
-            progress("bringing up cluster '\(local.name)' with \(count) nodes\(kubernetes ? " and its control plane" : "")")
+            // Before anything exists: a missing control-plane build says how to make it.
+            _ = try ControlPlaneBinaries.locate()
+            progress("bringing up cluster '\(local.name)' with \(count) nodes and its control plane")
             if !keepCluster { cleanup.removeClusterOnExit(name: local.name, stateRoot: local.layout.root) }
-            _ = try await local.up(nodes: count, ipv6: ipFamily == .ipv6, probeRatio: 0.5, kubernetes: kubernetes) { progress($0) }
+            _ = try await local.up(nodes: count, ipv6: ipFamily == .ipv6, probeRatio: 0.5, kubernetes: true) { progress($0) }
         }
         let spec = try local.loadSpec()
         if let nodes, nodes != spec.nodes.count {
@@ -161,69 +168,14 @@ struct Run: AsyncParsableCommand {
             progress("cluster '\(local.name)' is already up with \(have) node\(have == 1 ? "" : "s"); --nodes \(nodes) applies only "
                      + "when the run brings a cluster up (agent cluster down --name \(local.name) to change it)")
         }
-        if spec.kubernetes != nil {
-            guard ipFamily == .ipv4 || spec.ipv6 else {
-                throw ConnTestError("cluster '\(spec.name)' has no IPv6: bring it up with `agent cluster up --ipv6` for an IPv6 run")
-            }
-            return try await runThroughAPI(local, spec: spec, resources: resources, limit: limit, cleanup: cleanup)
+        guard spec.kubernetes != nil else {
+            throw ConnTestError("cluster '\(spec.name)' has no Kubernetes control plane (it was made with --no-kubernetes): "
+                                + "conntest run goes through the Kubernetes API; `agent cluster down --name \(spec.name)` and bring it up without --no-kubernetes")
         }
-        // Policy checks run only when the datapath loaded; otherwise they are skipped, never passed.
-        var enforcement: PolicyEnforcement?
-        if !workload.policies.isEmpty {
-            do {
-                let e = try PolicyEnforcement(nodes: spec.nodes.map(\.name))
-                cleanup.track(e)
-                enforcement = e
-            } catch {
-                progress("policy enforcement unavailable, policy checks will be skipped: \(error)")
-            }
+        guard ipFamily == .ipv4 || spec.ipv6 else {
+            throw ConnTestError("cluster '\(spec.name)' has no IPv6: bring it up with `agent cluster up --ipv6` for an IPv6 run")
         }
-        ExternalHost.removeLeftovers(layout: local.layout)  // a killed run's, even if this one has none
-        let external = selection.externalIP.map {
-            ExternalHost(layout: local.layout, cluster: spec, ip: $0,
-                         fqdn: selection.externalFQDN ?? GeneratorOptions.defaultExternalFQDN)
-        }
-        let plan = try RunPlan(workload: workload, nodeCount: spec.nodes.count,
-                               capabilities: LocalCapabilities(externalHost: external != nil,
-                                                               policyEnforcement: enforcement != nil))
-        let deployment = try LocalDeployment(layout: local.layout, cluster: spec, plan: plan,
-                                             extraDNSRecords: external?.dnsRecords ?? [], family: ipFamily)
-        cleanup.track(deployment)
-        try deployment.deploy { progress($0) }
-        if let external {
-            cleanup.track(external)
-            try external.start(for: deployment) { progress($0) }
-        }
-        if let enforcement {
-            let policyPlan = try deployment.enforcementPlan(resources: resources)
-            let enforced = policyPlan.endpoints.filter { $0.egressEnforced || $0.ingressEnforced }.map(\.pod)
-            progress("enforcing policy on \(enforced.joined(separator: ", ")) (\(enforcement.objectPath))")
-            let monitor = self.monitor
-            let dropLog = try? DropLogFile(path: local.layout.dropLogPath)
-            try enforcement.apply(policyPlan, layout: local.layout) { drop in
-                dropLog?.append(drop.description)
-                if monitor { progress(drop.description) }
-            }
-        }
-
-        let runner = WorkloadRunner(timeScale: timeScale, timeout: limit)
-        let lastLine = LastLine()
-        let outcome = await runner.run(plan, exec: deployment.execProvider, onRestart: deployment.restartHook) { p in
-            // One line per change of counts (and at most every 5 s otherwise): readable in CI logs.
-            let line = ConsoleReport.progressLine(p)
-            if lastLine.shouldPrint(line.drop { $0 != "]" }, at: p.elapsedSeconds) { progress(line) }
-        }
-        var results = outcome.results
-        if let enforcement {
-            let drops = await enforcement.stopMonitoring()
-            for i in results.indices where results[i].outcome != .skipped {
-                results[i].drops = drops.filter { $0.sourcePod == results[i].name }.count
-            }
-        }
-        cleanup.run()
-
-        try report(results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds, startedAt: outcome.startedAt)
-        return outcome.summary.exitCode
+        return try await runThroughAPI(local, spec: spec, resources: resources, limit: limit, cleanup: cleanup)
     }
 
     /// The run as on any cluster: applied into `cilium-test` through the API, verdicts read from
@@ -249,7 +201,7 @@ struct Run: AsyncParsableCommand {
                 let external = ExternalHost(layout: local.layout, cluster: spec, ip: ip,
                                             fqdn: selection.externalFQDN ?? GeneratorOptions.defaultExternalFQDN)
                 cleanup.track(external)
-                try external.start(trustIn: []) { progress($0) }
+                try external.start { progress($0) }
                 teardown.withdrawSimulatedInternet()
                 try await SimulatedInternet(hosts: external.dnsRecords, caPEM: external.caPEM).publish(client)
             }

@@ -55,17 +55,16 @@ public struct KubeRunner: Sendable {
         let deadline = start + options.timeout
         let scaled = ServiceFamily.apply(ProbeTimeScale.apply(resources, scale: options.timeScale), options.ipFamily)
         let workload = try RunWorkload(resources: scaled)
-        var skipReasons: [String: String] = [:]
-        for check in workload.checks {
-            if let reason = options.capabilities.skipReason(for: check, in: workload) { skipReasons[check.name] = reason }
-        }
+        let skipReasons = options.capabilities.skipReasons(for: workload)
         let checkNames = Set(workload.checks.map(\.name))
         let toApply = scaled.filter { $0.kind != .deployment || skipReasons[$0.name] == nil }
         let first = toApply.filter { $0.kind != .deployment || !checkNames.contains($0.name) }
         let second = toApply.filter { $0.kind == .deployment && checkNames.contains($0.name) }
         let checks = workload.checks.filter { skipReasons[$0.name] == nil }
 
-        try await kube.prepareNamespace(deadline: min(deadline, start + .seconds(90)), progress: note)
+        // Setup has its own bound: a short --timeout limits the waiting for verdicts, and a run cut
+        // off there is inconclusive rather than a setup error.
+        try await kube.prepareNamespace(deadline: start + .seconds(60), progress: note)
         note("namespace \(options.namespace) ready; validating \(toApply.count) objects with the server (dry run)")
         try await kube.validate(toApply)
         note("applying \(first.count) objects (echo servers, services, policies) to namespace \(options.namespace)")

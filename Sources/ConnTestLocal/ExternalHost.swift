@@ -33,21 +33,15 @@ public final class ExternalHost: @unchecked Sendable {
     }
 
     public var namespace: String { layout.externalNamespace }
-    /// Certificates and server logs; inside the workload directory, so it goes with the run's files.
+    /// Certificates and server logs, removed with the host (and by `cluster down`, with the cluster's files).
     public var directory: String { Self.directory(layout) }
-    static func directory(_ layout: StateLayout) -> String { layout.workloadDir + "/external" }
+    public static func directory(_ layout: StateLayout) -> String { layout.clusterDir + "/external-host" }
 
     /// What the cluster DNS must answer for the external name.
     public var dnsRecords: [(name: String, addresses: [String])] { [(fqdn, [ip])] }
 
-    /// Builds the host and gives every pod of `deployment` a trust store with its CA. Call after
-    /// `deployment.deploy()`, whose first step wipes the workload directory.
-    public func start(for deployment: LocalDeployment, progress: (String) -> Void = { _ in }) throws {
-        try start(trustIn: deployment.podNamespaces, progress: progress)
-    }
-
-    /// On error the caller still owns `teardown()`.
-    public func start(trustIn namespaces: [String], progress: (String) -> Void = { _ in }) throws {
+    /// Builds the host; `caPEM` is then what its clients must trust. On error the caller still owns `teardown()`.
+    public func start(progress: (String) -> Void = { _ in }) throws {
         progress("starting external host \(ip) (\(fqdn)) in \(namespace)")
         try step { Self.removeLeftovers(layout: layout) }
         var certs: ExternalHostCertificates?
@@ -64,7 +58,6 @@ public final class ExternalHost: @unchecked Sendable {
         }
         let ca = try certs.caPEM()
         try step { caPEM = ca }
-        for ns in namespaces { try step { try PodTrustStore.write(ca, namespace: ns) } }
     }
 
     /// Stops the servers and removes namespace, routes, trust stores and files.
@@ -79,14 +72,14 @@ public final class ExternalHost: @unchecked Sendable {
 
     /// Everything an external host of this cluster can have left, found by name, so it also cleans
     /// up after a killed run: the namespace (its veth goes with it) and whatever runs in it, the
-    /// nodes' routes and neighbour entries for 198.18.0.250, pod trust stores, files.
+    /// nodes' routes and neighbour entries for 198.18.0.250, files.
     public static func removeLeftovers(layout: StateLayout) {
         let ns = layout.externalNamespace
         if Netns.exists(ns) {
             for pid in Netns.pids(ns) { DetachedProcess.stop(pid, grace: 1) }
             Netns.delete(ns)
         }
-        for node in Netns.list() where layout.ownsNamespace(node) && WorkloadCleanup.isNodeNamespace(node, layout) {
+        for node in Netns.list() where layout.ownsNamespace(node) && layout.isNodeNamespace(node) {
             let routes = (try? Command.run(["ip", "-n", node, "-4", "route", "show", "via", linkAddress]))?.stdout ?? ""
             for line in routes.split(separator: "\n") {
                 guard let prefix = line.split(separator: " ").first else { continue }
@@ -95,7 +88,6 @@ public final class ExternalHost: @unchecked Sendable {
             // The next run's host has a new MAC: a stale entry would black-hole its first probes.
             _ = try? Command.run(["ip", "-n", node, "neigh", "del", linkAddress, "dev", "eth0"])
         }
-        PodTrustStore.removeAll(owned: layout)
         try? FileManager.default.removeItem(atPath: directory(layout))
     }
 

@@ -60,28 +60,27 @@ final class WorkloadModelTests: XCTestCase {
 
     func testSkipReasons() throws {
         let workload = try RunWorkload(resources: try Variant.hostport.resources())
-        let plan = try RunPlan(workload: workload, nodeCount: 3)
-        XCTAssertEqual(plan.skipReasons["pod-to-external-1111"], LocalCapabilities.noExternalHostReason)
-        XCTAssertEqual(plan.skipReasons["pod-to-external-fqdn-allow-google-cnp"], LocalCapabilities.noExternalHostReason)
+        let plan = LocalCapabilities().skipReasons(for: workload)
+        XCTAssertEqual(plan["pod-to-external-1111"], LocalCapabilities.noExternalHostReason)
+        XCTAssertEqual(plan["pod-to-external-fqdn-allow-google-cnp"], LocalCapabilities.noExternalHostReason)
         // With a (simulated) external host the IP check runs; the FQDN check still carries a toFQDNs rule.
-        let external = try RunPlan(workload: workload, nodeCount: 3, capabilities: LocalCapabilities(externalHost: true))
-        XCTAssertNil(external.skipReasons["pod-to-external-1111"])
-        XCTAssertEqual(external.skipReasons["pod-to-external-fqdn-allow-google-cnp"], "unsupported locally: FQDN rules")
+        let external = LocalCapabilities(externalHost: true).skipReasons(for: workload)
+        XCTAssertNil(external["pod-to-external-1111"])
+        XCTAssertEqual(external["pod-to-external-fqdn-allow-google-cnp"], "unsupported locally: FQDN rules")
         for name in ["pod-to-a-intra-node-proxy-egress-policy", "pod-to-c-multi-node-proxy-ingress-policy",
                      "pod-to-c-intra-node-proxy-to-proxy-policy"] {
-            XCTAssertEqual(plan.skipReasons[name], "unsupported locally: L7 rules", name)
+            XCTAssertEqual(plan[name], "unsupported locally: L7 rules", name)
         }
-        // No local L3/L4 enforcement yet: a policy-dependent check must never pass by accident.
-        XCTAssertEqual(plan.skipReasons["pod-to-a-denied-cnp"], LocalCapabilities.noPolicyReason)
-        XCTAssertEqual(plan.skipReasons["pod-to-a-allowed-cnp"], LocalCapabilities.noPolicyReason)
-        XCTAssertNil(plan.skipReasons["pod-to-b-multi-node-clusterip"])
-        let enforcing = try RunPlan(workload: workload, nodeCount: 3, capabilities: LocalCapabilities(policyEnforcement: true))
-        XCTAssertNil(enforcing.skipReasons["pod-to-a-denied-cnp"], "L3/L4 policies run with enforcement")
-        XCTAssertNil(plan.schedule.placement(of: "pod-to-external-1111"), "skipped checks take no node")
+        // Without L3/L4 enforcement a policy-dependent check must never pass by accident.
+        XCTAssertEqual(plan["pod-to-a-denied-cnp"], LocalCapabilities.noPolicyReason)
+        XCTAssertEqual(plan["pod-to-a-allowed-cnp"], LocalCapabilities.noPolicyReason)
+        XCTAssertNil(plan["pod-to-b-multi-node-clusterip"])
+        let enforcing = LocalCapabilities(policyEnforcement: true).skipReasons(for: workload)
+        XCTAssertNil(enforcing["pod-to-a-denied-cnp"], "L3/L4 policies run with enforcement")
 
-        let withInternet = try RunPlan(workload: workload, nodeCount: 3, capabilities: LocalCapabilities(externalHost: true))
-        XCTAssertNil(withInternet.skipReasons["pod-to-external-1111"])
-        XCTAssertEqual(withInternet.skipReasons["pod-to-external-fqdn-allow-google-cnp"], "unsupported locally: FQDN rules")
+        let withInternet = LocalCapabilities(externalHost: true).skipReasons(for: workload)
+        XCTAssertNil(withInternet["pod-to-external-1111"])
+        XCTAssertEqual(withInternet["pod-to-external-fqdn-allow-google-cnp"], "unsupported locally: FQDN rules")
     }
 
     func testLegacyUnlabelledVariantStillLoads() throws {

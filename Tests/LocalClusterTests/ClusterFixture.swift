@@ -12,15 +12,16 @@ final class ClusterFixture {
 
     /// Without `kubernetes` the cluster has no control plane (`--no-kubernetes`): faster, for tests of
     /// the health path alone.
+    /// `upEnvironment` is added to `cluster up`'s environment (e.g. a datapath object that cannot load).
     init(nodes: Int, ipv6: Bool = false, probeRatio: Double = 0, kubernetes: Bool = false,
-         extraUpArguments: [String] = []) throws {
+         extraUpArguments: [String] = [], upEnvironment: [String: String] = [:]) throws {
         let scratch = ClusterNaming.Scratch()
         name = scratch.name
         stateDir = scratch.stateDir
         binDir = ClusterNaming.binDir
         let r = try agent(["cluster", "up", "--name", name, "--nodes", "\(nodes)", "--probe-ratio", "\(probeRatio)"]
                           + (ipv6 ? ["--ipv6"] : []) + (kubernetes ? [] : ["--no-kubernetes"]) + extraUpArguments,
-                          timeout: kubernetes ? 180 : 60)
+                          timeout: kubernetes ? 180 : 60, environment: upEnvironment)
         guard r.status == 0 else {
             _ = try? agent(["cluster", "down", "--name", name])
             throw AgentError("cluster up failed: \(r.stdout)\(r.stderr)")
@@ -33,8 +34,9 @@ final class ClusterFixture {
         return env
     }
 
-    func agent(_ args: [String], timeout: TimeInterval = 30) throws -> Command.Result {
-        try Command.run(["env", "NETHEALTH_STATE_DIR=\(stateDir)", "\(binDir)/agent"] + args, timeout: timeout)
+    func agent(_ args: [String], timeout: TimeInterval = 30, environment: [String: String] = [:]) throws -> Command.Result {
+        let extra = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return try Command.run(["env", "NETHEALTH_STATE_DIR=\(stateDir)"] + extra + ["\(binDir)/agent"] + args, timeout: timeout)
     }
 
     /// Runs cilium-health inside a node, the way a user would.

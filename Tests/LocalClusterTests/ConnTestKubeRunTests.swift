@@ -125,11 +125,18 @@ final class ConnTestKubeRunTests: XCTestCase {
         guard (try? ControlPlaneBinaries.locate()) != nil else { return XCTFail("run scripts/build-kubernetes.sh") }
         let cluster = try ClusterFixture(nodes: 3, ipv6: true, kubernetes: true)
         defer { cluster.down() }
-        let run = try cluster.conntestRun(["-o", "json", "--ip-family", "ipv6", "--timeout", "90s"], timeout: 150)
+        let run = try cluster.conntestRun(["-o", "json", "--ip-family", "ipv6", "--timeout", "90s", "--monitor"], timeout: 150)
         XCTAssertEqual(run.status, 0, run.stderr)
-        let ran = try RunReport(json: run.stdout).checks.filter { $0.result != "skipped" }
-        XCTAssertGreaterThanOrEqual(ran.count, 7, run.stdout)
+        let report = try RunReport(json: run.stdout)
+        let ran = report.checks.filter { $0.result != "skipped" }
+        XCTAssertEqual(ran.count, 9, run.stdout)
         XCTAssertTrue(ran.allSatisfy { $0.result == "pass" }, run.stdout)
+        // The datapath drops the denied check's IPv6 packets to echo-a's IPv6 ClusterIP.
+        XCTAssertGreaterThan(report.check("pod-to-a-denied-cnp")?.drops ?? 0, 0, run.stderr)
+        let drops = run.stderr.split(separator: "\n").filter { $0.hasPrefix("xx drop (Policy denied)") }
+        XCTAssertFalse(drops.isEmpty)
+        XCTAssertTrue(drops.allSatisfy { $0.contains("-> [fd00:198:128:") && $0.contains("]:8080 tcp (cilium-test/pod-to-a-denied-cnp-") },
+                      drops.joined(separator: "\n"))
 
         let nodes = (1...3).map { cluster.layout.nodeNamespace("node-\($0)") }
         func forwarding(_ on: Bool) throws {
