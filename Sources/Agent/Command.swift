@@ -8,42 +8,21 @@ public enum Command {
         public let stderr: String
     }
 
+    /// Output goes through unlinked temporary files, not pipes, and the tool is started with
+    /// posix_spawn and reaped with waitpid (Foundation's Process learns of an exit only when every
+    /// holder of a descriptor it gives the child has closed it): a grandchild that keeps the tool's
+    /// stdout open (a daemon it started) cannot make this wait, and a chatty tool cannot block on a
+    /// full pipe. After `timeout` the tool gets SIGTERM, then SIGKILL a second later.
     @discardableResult
     public static func run(_ args: [String], input: String? = nil, timeout: TimeInterval = 30) throws -> Result {
         guard let tool = args.first else { throw AgentError("empty command") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try resolve(tool))
-        process.arguments = Array(args.dropFirst())
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input == nil ? FileHandle.nullDevice : inp
-        do {
-            try process.run()
-        } catch {
-            throw AgentError("cannot run \(tool): \(error)")
-        }
-        if let input {
-            inp.fileHandleForWriting.write(Data(input.utf8))
-            try? inp.fileHandleForWriting.close()
-        }
-        let timer = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
-        // Drain stderr concurrently so a chatty tool cannot block on a full pipe.
-        let errBox = DataBox()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errBox.set(err.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        timer.cancel()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errBox.get(), as: UTF8.self))
+        let path = try resolve(tool)
+        let out = try CapturedOutput(), err = try CapturedOutput()
+        let stdin = try input.map { try CapturedOutput(contents: Data($0.utf8)) }
+        let pid = try DetachedProcess.spawnAttached([path] + args.dropFirst(), stdin: stdin?.readFD,
+                                                    stdout: out.writeFD, stderr: err.writeFD)
+        let status = DetachedProcess.wait(pid, timeout: timeout)
+        return Result(status: status, stdout: out.text(), stderr: err.text())
     }
 
     /// Runs and fails with the tool's own message when it exits non-zero.
@@ -69,9 +48,46 @@ public enum Command {
     }
 }
 
-private final class DataBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
+/// A child's stdout, stderr or stdin: a temporary file, unlinked at once (the open descriptors keep it).
+private final class CapturedOutput {
+    let writeFD: Int32
+    let readFD: Int32
+
+    init(contents: Data? = nil) throws {
+        var template = Array((NSTemporaryDirectory() + "nethealth-cmd-XXXXXX").utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else { throw AgentError("cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let reader = open(path, O_RDONLY | O_CLOEXEC)
+        unlink(path)
+        guard reader >= 0 else {
+            close(fd)
+            throw AgentError("cannot reopen a temporary file: \(String(cString: strerror(errno)))")
+        }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        writeFD = fd
+        readFD = reader
+        if let contents {
+            let ok = contents.withUnsafeBytes { raw -> Bool in
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(fd, raw.baseAddress!.advanced(by: offset), raw.count - offset)
+                    if n <= 0 { return false }
+                    offset += n
+                }
+                return true
+            }
+            guard ok else { throw AgentError("cannot write a temporary file: \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    /// What the child wrote so far (a grandchild may still be writing; that is not waited for).
+    func text() -> String {
+        String(decoding: (try? FileHandle(fileDescriptor: readFD, closeOnDealloc: false).readToEnd()) ?? Data(), as: UTF8.self)
+    }
+
+    deinit {
+        close(writeFD)
+        close(readFD)
+    }
 }

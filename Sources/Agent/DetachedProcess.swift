@@ -57,6 +57,66 @@ public enum DetachedProcess {
         return pid
     }
 
+    /// A short-lived tool in our session, its stdin/stdout/stderr on the given descriptors (nil
+    /// stdin: /dev/null) and nothing else inherited. Reap it with `wait(_:timeout:)`.
+    static func spawnAttached(_ args: [String], stdin: Int32?, stdout: Int32, stderr: Int32) throws -> pid_t {
+        guard let path = args.first else { throw AgentError("empty command") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attr, &cArgs, environ)
+        guard rc == 0 else { throw AgentError("cannot run \(path): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// Reaps a child started by `spawnAttached`: its exit status (128+signal when killed), after
+    /// SIGTERM at `timeout` and SIGKILL a second later if it is still there.
+    static func wait(_ pid: pid_t, timeout: TimeInterval) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        var pause: useconds_t = 1_000
+        var signalled = false
+        var killAt: Date?
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { return -1 }
+            let now = Date()
+            if !signalled && now >= deadline {
+                kill(pid, SIGTERM)
+                signalled = true
+                killAt = now.addingTimeInterval(1)
+            } else if let at = killAt, now >= at {
+                kill(pid, SIGKILL)
+                killAt = nil
+            }
+            usleep(pause)
+            pause = min(pause * 2, 20_000)
+        }
+        // WIFEXITED / WTERMSIG, which Swift does not import.
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
 
     /// glibc ≥ 2.34's posix_spawn_file_actions_addclosefrom_np, not exported to Swift (a GNU extension).

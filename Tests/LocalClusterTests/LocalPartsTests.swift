@@ -53,3 +53,25 @@ final class LocalPartsTests: XCTestCase {
         XCTAssertFalse(layout.ownsNamespace("nh-c1-ext2"))
     }
 }
+
+/// The one process runner: bounded, and never held up by what the tool leaves running.
+final class CommandRunnerTests: XCTestCase {
+    func testGrandchildHoldingStdoutDoesNotHoldTheCaller() throws {
+        let started = Date()
+        // The background sleep inherits stdout; with a pipe, reading to EOF would wait 60 s.
+        let r = try Command.run(["sh", "-c", "sleep 60 & echo started; echo warn >&2"], timeout: 30)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "returned when the tool exited, not when its child did")
+        XCTAssertEqual(r.status, 0)
+        XCTAssertEqual(r.stdout, "started\n")
+        XCTAssertEqual(r.stderr, "warn\n")
+        _ = try? Command.run(["pkill", "-f", "^sleep 60$"])
+    }
+
+    func testTimeoutStopsTheToolAndInputReachesIt() throws {
+        let slow = try Command.run(["sh", "-c", "echo before; sleep 30"], timeout: 1)
+        XCTAssertNotEqual(slow.status, 0, "terminated at the bound")
+        XCTAssertEqual(slow.stdout, "before\n", "output up to the bound is kept")
+        let echoed = try Command.run(["cat"], input: String(repeating: "x", count: 200_000))
+        XCTAssertEqual(echoed.stdout.count, 200_000, "large input and output pass whole")
+    }
+}
