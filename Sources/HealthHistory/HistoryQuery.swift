@@ -32,7 +32,7 @@ public struct HistoryQuery: Sendable, Equatable {
     public static let steps: [Int64] = [10, 30, 60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 604_800]
     public static let defaultWindows = 12
     /// A bound on the work of one query.
-    public static let maxWindows = 5000
+    public static let maxWindows = 20_000
 
     public static func automaticStep(since: Duration, windows: Int = defaultWindows) -> Duration {
         let seconds = Double(since.milliseconds) / 1000
@@ -190,7 +190,9 @@ extension HistoryStore {
                 }
             }
         } else {
-            for (id, rows) in try await rollups(.minute, from: trendFrom, to: nowMs + 1, targets: ids) {
+            // Hour medians once the windows are long enough to hold the test's minimum of them.
+            let level: RollupLevel = trendMs >= 6 * RollupLevel.hour.rawValue ? .hour : .minute
+            for (id, rows) in try await rollups(level, from: trendFrom, to: nowMs + 1, targets: ids) {
                 for (t, row) in rows {
                     guard let p50 = row.p50 else { continue }
                     if t >= nowMs - trendMs { trendValues[id, default: ([], [])].recent.append(p50) }
@@ -200,11 +202,13 @@ extension HistoryStore {
         }
 
         let rule = TrendRule()
+        let starts = (0..<windowCount).map { RFC3339.string(Self.date(first + Int64($0) * stepMs)) }
         let series = windows.compactMap { id, accs -> HistorySeries? in
             guard let target = chosen[id] else { return nil }
             let list = accs.enumerated().map { i, a in
-                HistoryWindow(start: RFC3339.string(Self.date(first + Int64(i) * stepMs)), samples: a.count, failures: a.failures,
-                              min: a.min, p10: a.p10, p50: a.p50, p90: a.p90, p99: a.p99, max: a.max)
+                let q = a.quantiles
+                return HistoryWindow(start: starts[i], samples: a.count, failures: a.failures,
+                                     min: a.min, p10: q.p10, p50: q.p50, p90: q.p90, p99: q.p99, max: a.max)
             }
             let values = trendValues[id] ?? ([], [])
             return HistorySeries(target: target, windows: list, trend: rule.verdict(previous: values.previous, recent: values.recent))

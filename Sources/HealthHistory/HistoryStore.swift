@@ -228,8 +228,9 @@ public final class HistoryStore: Sendable {
         var acc = WindowAccumulator()
         func flush() throws {
             guard let c = current else { return }
-            try upsert.execute(arguments: [period, c.bucket, c.target, acc.count, acc.failures, acc.min, acc.p10, acc.p50,
-                                           acc.p90, acc.p99, acc.max])
+            let q = acc.quantiles
+            try upsert.execute(arguments: [period, c.bucket, c.target, acc.count, acc.failures, acc.min, q.p10, q.p50,
+                                           q.p90, q.p99, acc.max])
         }
         while let row = try rows.next() {
             let target: Int64 = row[0], t: Int64 = row[1], rtt: Int64? = row[2]

@@ -132,7 +132,7 @@ public enum Heatmap {
     public static func svg(nodes: [String], cells: [String: [String: Cell]], title: String) -> String {
         let cell = 56.0, labelWidth = 150.0, top = 150.0
         let n = Double(nodes.count)
-        let width = labelWidth + n * cell + 200, height = top + n * cell + 40
+        let width = max(640, labelWidth + n * cell + 200), height = max(top + n * cell + 40, top + 6 * 20 + 20)
         func short(_ s: String) -> String { s.split(separator: "/").last.map(String.init) ?? s }
         var out = """
             <?xml version="1.0" encoding="UTF-8"?>

@@ -57,22 +57,36 @@ struct WindowAccumulator {
         points.append(QuantilePoint(weight: r.count - r.failures, p10: p10, p50: p50, p90: p90, p99: p99))
     }
 
-    func quantile(_ q: Double, _ value: KeyPath<QuantilePoint, Int64>) -> Int64? {
-        let total = points.reduce(0) { $0 + $1.weight }
-        guard total > 0 else { return nil }
-        let rank = Swift.max(1, Int((q * Double(total)).rounded(.up)))
-        var seen = 0
-        for point in points.sorted(by: { $0[keyPath: value] < $1[keyPath: value] }) {
-            seen += point.weight
-            if seen >= rank { return point[keyPath: value] }
+    /// Raw samples only (every point of weight 1): one sorted list serves every quantile.
+    private var rawOnly: Bool { points.allSatisfy { $0.weight == 1 && $0.p10 == $0.p99 } }
+
+    /// p10, p50, p90, p99 at once.
+    var quantiles: (p10: Int64?, p50: Int64?, p90: Int64?, p99: Int64?) {
+        guard !points.isEmpty else { return (nil, nil, nil, nil) }
+        if rawOnly {
+            let sorted = points.map(\.p50).sorted()
+            func at(_ q: Double) -> Int64 { sorted[Swift.max(1, Int((q * Double(sorted.count)).rounded(.up))) - 1] }
+            return (at(0.10), at(0.50), at(0.90), at(0.99))
         }
-        return points.last?[keyPath: value]
+        return (quantile(0.10) { $0.p10 }, quantile(0.50) { $0.p50 }, quantile(0.90) { $0.p90 }, quantile(0.99) { $0.p99 })
     }
 
-    var p10: Int64? { quantile(0.10, \.p10) }
-    var p50: Int64? { quantile(0.50, \.p50) }
-    var p90: Int64? { quantile(0.90, \.p90) }
-    var p99: Int64? { quantile(0.99, \.p99) }
+    /// Weighted nearest rank over (value, weight) pairs (closures, not key paths: this is the hot loop).
+    func quantile(_ q: Double, _ value: (QuantilePoint) -> Int64) -> Int64? {
+        var pairs = points.map { (value($0), $0.weight) }
+        let total = pairs.reduce(0) { $0 + $1.1 }
+        guard total > 0 else { return nil }
+        pairs.sort { $0.0 < $1.0 }
+        let rank = Swift.max(1, Int((q * Double(total)).rounded(.up)))
+        var seen = 0
+        for (v, w) in pairs {
+            seen += w
+            if seen >= rank { return v }
+        }
+        return pairs.last?.0
+    }
+
+    var p50: Int64? { quantiles.p50 }
 }
 
 /// Two-sided Mann-Whitney U test (normal approximation with tie and continuity correction), as
