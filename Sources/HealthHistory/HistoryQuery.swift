@@ -224,6 +224,13 @@ public struct RecentSummary: Sendable, Equatable {
     public var samples: Int
     public var failures: Int
     public var p50: Int64?
+
+    public init(target: HistoryTarget, samples: Int, failures: Int, p50: Int64?) {
+        self.target = target
+        self.samples = samples
+        self.failures = failures
+        self.p50 = p50
+    }
 }
 
 extension HistoryStore {

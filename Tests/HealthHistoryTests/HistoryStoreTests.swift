@@ -180,7 +180,7 @@ final class HistoryStoreTests: XCTestCase {
         try other.close()
         let reopened = try HistoryStore(path: foreignPath)
         let foreign = try XCTUnwrap(reopened.setAside)
-        XCTAssertTrue(foreign.reason.hasPrefix("not a nethealth history database"), foreign.reason)
+        XCTAssertTrue(foreign.reason.hasPrefix("not a nethealth database of this kind"), foreign.reason)
         let moved = try DatabaseQueue(path: foreign.path)
         let name = try await moved.read { db in try String.fetchOne(db, sql: "SELECT name FROM contacts") }
         XCTAssertEqual(name, "x")
