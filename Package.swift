@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "cilium-health", targets: ["CiliumHealthCLI"]),
         .executable(name: "cilium-health-responder", targets: ["HealthResponderCLI"]),
         .executable(name: "icmp-bench", targets: ["ICMPBench"]),
+        .executable(name: "history-bench", targets: ["HistoryBench"]),
         .executable(name: "conntest", targets: ["ConnTestCLI"]),
         .executable(name: "echo-server", targets: ["EchoServerCLI"]),
         .executable(name: "nfq-delay", targets: ["NFQDelayCLI"]),
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Wire models, status semantics and the upstream-compatible text/JSON formats.
@@ -44,8 +46,12 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // Probe history: the SQLite store (WAL, batched writes, rollups, retention), trend statistics, SVG charts.
+        .target(name: "HealthHistory", dependencies: [
+            "HealthAPI", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .target(name: "HealthDaemon", dependencies: [
-            "HealthAPI", "ICMPProbe", "HTTPSupport",
+            "HealthAPI", "ICMPProbe", "HTTPSupport", "HealthHistory",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -85,10 +91,10 @@ let package = Package(
             "HTTPSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "AgentCLI", dependencies: [
-            "Agent", "CommandLineSupport", "HTTPSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Agent", "HealthDaemon", "CommandLineSupport", "HTTPSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "CiliumHealthCLI", dependencies: [
-            "HealthAPI", "HealthDaemon", "HTTPSupport", "CommandLineSupport",
+            "HealthAPI", "HealthDaemon", "HealthHistory", "HTTPSupport", "CommandLineSupport", "Agent",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "HealthResponderCLI", dependencies: [
@@ -99,6 +105,10 @@ let package = Package(
         .executableTarget(name: "ICMPBench", dependencies: [
             "ICMPProbe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "bench/ICMPBench", swiftSettings: strict),
+        // Synthetic probe history with an injected clock (bench/history.sh).
+        .executableTarget(name: "HistoryBench", dependencies: [
+            "HealthHistory", "HealthAPI", .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/HistoryBench", swiftSettings: strict),
         // libFuzzer target for the parsers of outside input (bench/fuzz.sh builds it with
         // -sanitize=fuzzer); a plain build replays saved inputs, e.g. bench/fuzz/regressions.
         .executableTarget(name: "FuzzParsers", dependencies: [
@@ -111,7 +121,7 @@ let package = Package(
         // The workload made real on a local cluster: pods, cluster DNS, services, probes.
         .target(name: "ConnTestLocal", dependencies: ["Agent", "ConnTest", "Datapath"], swiftSettings: strict),
         .executableTarget(name: "ConnTestCLI", dependencies: [
-            "ConnTest", "ConnTestKube", "ConnTestLocal", "Agent", "CommandLineSupport", "HealthAPI", "KubeClient",
+            "ConnTest", "ConnTestKube", "ConnTestLocal", "Agent", "CommandLineSupport", "HealthAPI", "HealthHistory", "KubeClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // The json-mock server the checks target.
@@ -142,10 +152,12 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "ICMPProbeTests", dependencies: ["ICMPProbe", "ICMPBench"], swiftSettings: strict),
         .testTarget(name: "HealthAPITests", dependencies: ["HealthAPI"], swiftSettings: strict),
+        .testTarget(name: "HealthHistoryTests", dependencies: ["HealthHistory", "HealthAPI", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
         .testTarget(name: "LocalClusterTests", dependencies: [
             "HealthAPI", "HTTPSupport", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",
             "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "KubeClient", "FuzzParsers", "LoopbackClient",
+            "HealthHistory",
         ], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"], swiftSettings: strict),
     ]

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the suite and its tests use (root). Swift 6.3 must already be on PATH.
 set -euo pipefail
-# prometheus: its promtool checks the metrics exposition in the tests.
+# prometheus: its promtool checks the metrics exposition in the tests. libsqlite3-dev: GRDB links the system SQLite.
+# librsvg2-bin: rsvg-convert turns the history charts into PNG.
 packages=(iproute2 nftables iptables iputils-ping fping util-linux curl openssl procps python3 dnsmasq-base
-          libbpf-dev libelf-dev libnetfilter-queue-dev prometheus wrk)
+          libbpf-dev libelf-dev libnetfilter-queue-dev prometheus wrk libsqlite3-dev librsvg2-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -37,6 +37,8 @@ public struct StateLayout: Sendable {
     public func agentLog(_ node: String) -> String { "\(nodeDir(node))/agent.log" }
     public func healthEndpointPidfile(_ node: String) -> String { "\(nodeDir(node))/health-endpoint.pid" }
     public func healthEndpointLog(_ node: String) -> String { "\(nodeDir(node))/health-endpoint.log" }
+    /// The node's probe history (SQLite, WAL: `-wal` and `-shm` files sit beside it).
+    public func historyDatabase(_ node: String) -> String { "\(nodeDir(node))/history.db" }
     public func faultPath(_ node: String) -> String { "\(nodeDir(node))/fault.json" }
     public func delayPidfile(_ node: String) -> String { "\(nodeDir(node))/nfq-delay.pid" }
     public func delayLog(_ node: String) -> String { "\(nodeDir(node))/nfq-delay.log" }

@@ -3,6 +3,7 @@ import ArgumentParser
 import CommandLineSupport
 import Foundation
 import HTTPSupport
+import HealthDaemon
 import Logging
 
 @main
@@ -54,7 +55,7 @@ struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Create, inspect, fault and remove local clusters.",
-        subcommands: [Up.self, Down.self, List.self, Exec.self, Fault.self, Policy.self, Supervise.self])
+        subcommands: [Up.self, Down.self, List.self, Exec.self, Fault.self, Policy.self, Heatmap.self, Supervise.self])
 
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -276,6 +277,30 @@ extension ClusterCommand {
                       + "(\(enforced) enforced), \(s.pending.count) pending")
                 for note in s.notes { print("  \(note)") }
             }
+        }
+    }
+}
+
+extension ClusterCommand {
+    struct Heatmap: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draw the cluster's node × node heatmap of latest RTTs from every node's health API.",
+            discussion: "The same picture as `cilium-health heatmap` with every node's --api; .svg, or .png with rsvg-convert.")
+        @OptionGroup var cluster: ClusterOptions
+        @Option(name: [.short, .long], help: ArgumentHelp("The file to write: NAME.svg or NAME.png.", valueName: "file"))
+        var output: String
+
+        func validate() throws {
+            try asUsageError { _ = try ChartFile.validate(output) }
+        }
+
+        func run() async throws {
+            let c = try cluster.cluster()
+            let spec = try c.loadSpec()
+            let view = await ClusterView.gather(spec.nodes.map { .unix(path: c.layout.healthSocket($0.name)) })
+            for problem in view.failures { FileHandle.standardError.write(Data("warning: no row for \(problem)\n".utf8)) }
+            try ChartFile.write(ClusterView.heatmap(view.statuses), to: output)
+            print("wrote \(output): \(view.statuses.count) of \(spec.nodes.count) nodes' views")
         }
     }
 }

@@ -15,7 +15,8 @@ struct CiliumHealthMain {
     /// before the subcommand are moved behind it. A value-taking option's value is never taken
     /// for the subcommand.
     static func hoistingGlobalOptions(_ args: [String]) -> [String] {
-        let subcommands: Set<String> = ["status", "connectivity", "get", "inspect", "show", "ping", "help"]
+        let subcommands: Set<String> = ["status", "connectivity", "get", "inspect", "show", "ping", "history", "plot", "heatmap",
+                                        "help"]
         let takesValue: Set<String> = ["-H", "--host", "-o", "--output", "--timeout"]
         var i = 0
         while i < args.count {
@@ -47,7 +48,7 @@ struct CiliumHealthCommand: AsyncParsableCommand {
             overridden by $CILIUM_HEALTH_SOCK or -H). In a local cluster run it through \
             `agent cluster exec NODE -- cilium-health ...`, which points it at that node.
             """,
-        subcommands: [Status.self, Get.self, Ping.self])
+        subcommands: [Status.self, Get.self, Ping.self, History.self, Plot.self, HeatmapCommand.self])
 }
 
 struct GlobalOptions: ParsableArguments {

@@ -6,6 +6,7 @@ import ConnTestKube
 import ConnTestLocal
 import Foundation
 import HealthAPI
+import HealthHistory
 import KubeClient
 
 enum RunOutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -87,6 +88,12 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Print the node agents' policy drop events on stderr as they happen (`agent monitor --type drop` shows them from another shell).")
     var monitor = false
 
+    @Option(name: .customLong("history-db"),
+            help: ArgumentHelp("Append this run's result to this run history (default: <state>/conntest-history.db; `conntest history` lists it).", valueName: "path"))
+    var historyDB: String?
+
+    var historyPath: String { historyDB ?? RunHistoryOptions.defaultPath }
+
     func run() async throws {
         guard let limit = GoDuration.parse(timeout) else {
             throw ConnTestError("invalid --timeout '\(timeout)': use e.g. 60s, 2m or 1m30s")
@@ -108,6 +115,7 @@ struct Run: AsyncParsableCommand {
         let workload = try RunWorkload(resources: resources)
         // Output files are checked before anything exists: a bad path must not cost a whole run.
         if let junitFile { try OutputFile.checkWritable(junitFile, flag: "--junit-file") }
+        do { _ = try RunHistory(path: historyPath) } catch { throw ConnTestError("invalid --history-db: \(error)") }
         if workload.checks.isEmpty {
             // Nothing to run proves nothing: inconclusive, and no cluster is touched.
             let summary = RunSummary(results: [])
@@ -257,6 +265,18 @@ struct Run: AsyncParsableCommand {
             // Args as cilium-cli records them: the arguments after the command (`conntest run`).
             try JUnitReport.write(results, args: Array(CommandLine.arguments.dropFirst(2)), timestamp: startedAt,
                                   properties: properties.map { ($0.name, $0.value) }, to: junitFile)
+        }
+        // The report is out either way; a history that cannot take the run only warns.
+        do {
+            let checks = results.map {
+                RunHistory.Check(name: $0.name, result: $0.outcome.rawValue, readySeconds: $0.readySeconds, restarts: $0.restarts,
+                                 drops: $0.drops, durationSeconds: $0.durationSeconds, reason: $0.reason)
+            }
+            try RunHistory(path: historyPath).append(RunHistory.Run(
+                started: RFC3339.string(startedAt), cluster: cluster, exitCode: Int(summary.exitCode.rawValue),
+                durationSeconds: summary.durationSeconds, checks: checks))
+        } catch {
+            progress("conntest: warning: run not kept in \(historyPath): \(error)")
         }
     }
 }

@@ -106,7 +106,7 @@ struct Conntest: ParsableCommand {
 
             Exit codes: 0 success, 2 invalid input (one-line message on stderr), 1 other errors.
             """,
-        subcommands: [Generate.self, List.self, Examples.self, Run.self])
+        subcommands: [Generate.self, List.self, Examples.self, Run.self, HistoryCommand.self])
 }
 
 struct Generate: ParsableCommand {

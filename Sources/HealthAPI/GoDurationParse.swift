@@ -1,7 +1,8 @@
 /// Durations as Go's time.ParseDuration reads them, for `--timeout` flags: `90s`, `2m`, `1m30s`,
-/// `500ms`; a bare number is seconds. Positive and finite only.
+/// `500ms`; a bare number is seconds. Positive and finite only. `days: true` also reads `d` (24 h),
+/// which Go lacks but history ranges (`--since 7d`) want.
 public enum GoDuration {
-    public static func parse(_ text: String) -> Duration? {
+    public static func parse(_ text: String, days: Bool = false) -> Duration? {
         if let seconds = Double(text) { return milliseconds(seconds) }
         var total = 0.0
         var number = ""
@@ -18,6 +19,7 @@ public enum GoDuration {
             else if c == "s" { unit = 1; rest = rest.dropFirst() }
             else if c == "m" { unit = 60; rest = rest.dropFirst() }
             else if c == "h" { unit = 3600; rest = rest.dropFirst() }
+            else if days, c == "d" { unit = 86400; rest = rest.dropFirst() }
             else { return nil }
             guard let value = Double(number) else { return nil }
             total += value * unit

@@ -1,11 +1,13 @@
 import Foundation
 import HTTPSupport
 import HealthAPI
+import HealthHistory
 import Hummingbird
 
 /// The health REST API served on health.sock (base path /v1beta).
 public enum HealthAPIRoutes {
-    public static func router(prober: HealthProber, agent: APIClient, startedAt: ContinuousClock.Instant) -> Router<BasicRequestContext> {
+    public static func router(prober: HealthProber, agent: APIClient, startedAt: ContinuousClock.Instant,
+                              history: HistoryStore? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/v1beta/healthz") { _, _ -> Response in
             do {
@@ -23,6 +25,26 @@ public enum HealthAPIRoutes {
         }
         router.put("/v1beta/status/probe") { _, _ in
             JSONResponse.make(await prober.probeNow())
+        }
+        // Our addition: windows, loss and trends from the probe history (`cilium-health history`).
+        router.get("/v1beta/history") { request, _ -> Response in
+            guard let history else { return JSONResponse.error("this health daemon keeps no history", status: .notFound) }
+            var parameters: [String: String] = [:]
+            for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
+            do {
+                let query = try HistoryQuery(parameters: parameters)
+                let source = await prober.status().local?.name ?? ""
+                return JSONResponse.make(try await history.history(query, source: source, now: Date()))
+            } catch let error as HistoryError {
+                let status: HTTPResponse.Status = switch error.kind {
+                case .badRequest: .badRequest
+                case .notFound: .notFound
+                case .store: .internalServerError
+                }
+                return JSONResponse.error(error.description, status: status)
+            } catch {
+                return JSONResponse.error("\(error)", status: .internalServerError)
+            }
         }
         return router
     }

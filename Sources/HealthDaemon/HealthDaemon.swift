@@ -1,6 +1,7 @@
 import Foundation
 import HTTPSupport
 import HealthAPI
+import HealthHistory
 import Hummingbird
 import ICMPProbe
 import Logging
@@ -23,6 +24,11 @@ public struct HealthDaemonConfig: Sendable {
     /// Awaited before the first probe round (e.g. until the local health endpoint serves), so
     /// the round that fills a fresh view at once does not record a responder still starting.
     public var beforeFirstRound: (@Sendable () async -> Void)?
+    /// The probe history's SQLite file; nil keeps no history.
+    public var historyPath: String?
+    public var historyRetention: HistoryRetention = .standard
+    /// Size of the "worst K pairs" gauge set.
+    public var worstPairs = 10
 
     public init(socketPath: String, socketGroup: gid_t? = nil, agent: APIEndpoint, responderAddresses: [String], responderPort: Int = 4240,
                 probeRatio: Double = 0.5, icmpAttempts: Int = 3, metricsAddresses: [String] = [], metricsPort: Int = 9962) {
@@ -44,15 +50,19 @@ public struct HealthDaemon: Sendable {
     public let services: [any Service]
 
     public init(config: HealthDaemonConfig, logger: Logger) throws {
+        let history = try config.historyPath.map {
+            HistoryWriter(store: try HistoryStore(path: $0, retention: config.historyRetention, logger: logger), logger: logger)
+        }
         let pinger = try ICMPPinger()
         let http = HTTPProbe(port: config.responderPort)
         let prober = HealthProber(source: AgentNodeSource(agent: config.agent), pinger: pinger, http: http,
                                   interval: try ProbeInterval(ratio: config.probeRatio),
-                                  icmpAttempts: config.icmpAttempts, logger: logger)
+                                  icmpAttempts: config.icmpAttempts, metrics: HealthMetrics(worstK: config.worstPairs),
+                                  recorder: history, logger: logger)
         try UnixSocketFile.prepare(config.socketPath)
         let api = Application(
             router: HealthAPIRoutes.router(prober: prober, agent: APIClient(endpoint: config.agent, timeout: .seconds(5)),
-                                           startedAt: .now),
+                                           startedAt: .now, history: history?.store),
             server: HTTPServerLimits.standard.server,
             configuration: .init(address: .unixDomainSocket(path: config.socketPath)),
             onServerRunning: UnixSocketFile.restrictWhenBound(config.socketPath, group: config.socketGroup, logger: logger),
@@ -60,12 +70,22 @@ public struct HealthDaemon: Sendable {
         let responders = HelloResponder.applications(addresses: config.responderAddresses, port: config.responderPort,
                                                      logger: logger)
         let metrics = config.metricsAddresses.map { address in
-            Application(router: MetricsRoutes.router(prober: prober), server: HTTPServerLimits.standard.server,
+            Application(router: MetricsRoutes.router(prober: prober, history: history?.store), server: HTTPServerLimits.standard.server,
                         configuration: .init(address: .hostname(address, port: config.metricsPort)), logger: logger)
         }
         self.prober = prober
         self.services = [api] + responders.map { $0 as any Service } + metrics.map { $0 as any Service }
             + [ProberService(prober: prober, pinger: pinger, http: http, beforeFirstRound: config.beforeFirstRound)]
+            + (history.map { [HistoryService(writer: $0)] } ?? [])
+    }
+}
+
+/// Writes queued probe results in batches and maintains the store until graceful shutdown.
+struct HistoryService: Service {
+    let writer: HistoryWriter
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await writer.run() }
     }
 }
 

@@ -1,16 +1,22 @@
 import HealthAPI
+import HealthHistory
 import Prometheus
+import Synchronization
 
 /// The 1.17+ health metrics. Gauges are recomputed from the same status the CLI shows, at scrape
 /// time, so the two never disagree (cilium#9585); labels carry no peer names, so cardinality stays
 /// bounded however large the cluster (cilium#26512, #33103).
 public final class HealthMetrics: Sendable {
-    private let registry = PrometheusCollectorRegistry()
+    let registry = PrometheusCollectorRegistry()
     /// What a failed probe is observed as: the probe timeout, as upstream does.
     private let failureSeconds: Double
 
-    public init(failureSeconds: Double = 10) {
+    /// The history's gauges, in the same exposition.
+    public let history: HistoryMetrics
+
+    public init(failureSeconds: Double = 10, worstK: Int = 10) {
         self.failureSeconds = failureSeconds
+        history = HistoryMetrics(registry: registry, worstK: worstK)
     }
 
     /// Upstream's histogram sets no buckets, so client_golang's DefBuckets apply (the largest,
@@ -85,5 +91,57 @@ public final class HealthMetrics: Sendable {
 
     public func exposition() -> String {
         registry.emitToString()
+    }
+}
+
+/// From the history: loss per path type and protocol (bounded labels, like the status gauge), and
+/// the K slowest pairs by median RTT, so a dashboard can name them without N² series (the
+/// deprecated per-peer gauges of cilium#26512). Series of pairs that left the top K are removed.
+public final class HistoryMetrics: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let worstK: Int
+    private let worst = Mutex<[Gauge]>([])
+
+    public init(registry: PrometheusCollectorRegistry, worstK: Int) {
+        self.registry = registry
+        self.worstK = max(0, worstK)
+    }
+
+    public static let window: Duration = .seconds(300)
+
+    public func refresh(local: String?, recent: [RecentSummary]) {
+        let (cluster, node) = HealthMetrics.source(local)
+        var totals: [String: (samples: Int, failures: Int)] = [:]
+        for s in recent {
+            let key = "\(s.target.path == "host" ? "node" : "endpoint") \(s.target.protocol)"
+            totals[key, default: (0, 0)].samples += s.samples
+            totals[key, default: (0, 0)].failures += s.failures
+        }
+        for type in ["node", "endpoint"] {
+            for proto in ["icmp", "http"] {
+                let t = totals["\(type) \(proto)"] ?? (0, 0)
+                registry.makeGauge(
+                    descriptor: .init(namespace: "cilium", metricName: "node_health_connectivity_loss_ratio", unitName: "",
+                                      helpText: "Failed probe samples (unanswered echoes included) over all samples in the last 5 minutes, per path type and protocol"),
+                    labels: [("protocol", proto), ("source_cluster", cluster), ("source_node_name", node), ("type", type)]
+                ).set(t.samples == 0 ? 0 : Double(t.failures) / Double(t.samples))
+            }
+        }
+        let slowest = recent.filter { $0.p50 != nil }.sorted { ($0.p50 ?? 0, $1.target) > ($1.p50 ?? 0, $0.target) }.prefix(worstK)
+        let gauges = slowest.enumerated().map { rank, s -> Gauge in
+            let gauge = registry.makeGauge(
+                descriptor: .init(namespace: "cilium", metricName: "node_health_worst_latency", unitName: "seconds",
+                                  helpText: "Median RTT in the last 5 minutes of the K slowest target addresses (rank 1 is the slowest)"),
+                labels: [("protocol", s.target.protocol), ("rank", "\(rank + 1)"), ("source_cluster", cluster),
+                         ("source_node_name", node), ("target_ip", s.target.ip), ("target_node_name", s.target.shortNode),
+                         ("type", s.target.path == "host" ? "node" : "endpoint")])
+            gauge.set(Double(s.p50 ?? 0) / 1e9)
+            return gauge
+        }
+        let stale = worst.withLock { old -> [Gauge] in
+            defer { old = gauges }
+            return old.filter { g in !gauges.contains { $0 === g } }
+        }
+        stale.forEach(registry.unregisterGauge)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPSupport
 import HealthAPI
+import HealthHistory
 import ICMPProbe
 import Logging
 
@@ -23,6 +24,8 @@ public actor HealthProber {
     private let icmpDeadline: Duration
     private let logger: Logger
     public nonisolated let metrics: HealthMetrics
+    /// Told every finished probe result (the history); nil keeps nothing.
+    private let recorder: (any ProbeRecorder)?
 
     private var localName = ""
     private var clientID: Int64 = 0
@@ -36,8 +39,9 @@ public actor HealthProber {
 
     public init(source: any NodeSource, pinger: ICMPPinger, http: HTTPProbe, interval: ProbeInterval,
                 icmpAttempts: Int = 3, icmpDeadline: Duration = .seconds(10), metrics: HealthMetrics = HealthMetrics(),
-                logger: Logger) {
+                recorder: (any ProbeRecorder)? = nil, logger: Logger) {
         self.metrics = metrics
+        self.recorder = recorder
         self.source = source
         self.pinger = pinger
         self.http = http
@@ -188,7 +192,7 @@ public actor HealthProber {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 let outcome = await self.pinger.ping(ip, attempts: self.icmpAttempts, deadline: self.icmpDeadline)
-                await self.record(ip, icmp: Self.status(outcome))
+                await self.record(ip, icmp: Self.status(outcome), unanswered: outcome.unanswered(attempts: self.icmpAttempts))
             }
             group.addTask {
                 let outcome = await self.http.probe(ip)
@@ -197,11 +201,15 @@ public actor HealthProber {
         }
     }
 
-    private func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil) {
+    private func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil, unanswered: Int = 0) {
         // A node may have vanished while its probe ran: its result is dropped.
         guard liveIPs.contains(ip) else { return }
         if let icmp { results[ip, default: PathResult()].icmp = icmp }
         if let http { results[ip, default: PathResult()].http = http }
+        if let recorder, let status = icmp ?? http,
+           let target = nodes.values.lazy.compactMap({ $0.historyTarget(ip, protocol: icmp != nil ? "icmp" : "http") }).first {
+            recorder.record(ProbeResult(target: target, status: status, unanswered: unanswered))
+        }
     }
 
     static func status(_ outcome: ICMPOutcome) -> ConnectivityStatus {

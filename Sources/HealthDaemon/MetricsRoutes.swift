@@ -1,13 +1,19 @@
+import Foundation
 import HTTPTypes
+import HealthHistory
 import Hummingbird
 import NIOCore
 
 /// `GET /metrics` in the Prometheus text format; gauges are refreshed from the live status first.
 public enum MetricsRoutes {
-    public static func router(prober: HealthProber) -> Router<BasicRequestContext> {
+    public static func router(prober: HealthProber, history: HistoryStore? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/metrics") { _, _ -> Response in
-            prober.metrics.refresh(from: await prober.status())
+            let status = await prober.status()
+            prober.metrics.refresh(from: status)
+            if let history, let recent = try? await history.recent(HistoryMetrics.window, now: Date()) {
+                prober.metrics.history.refresh(local: status.local?.name, recent: recent)
+            }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers,

@@ -148,7 +148,8 @@ final class CLIErrorTests: XCTestCase {
                              "--cluster", scratch.name] + args, timeout: 60)
         }
         for (args, expected) in [(["--junit-file", dir], "invalid --junit-file '\(dir)': is a directory"),
-                                 (["--junit-file", dir + "/missing/junit.xml"], "no such file or directory")] {
+                                 (["--junit-file", dir + "/missing/junit.xml"], "no such file or directory"),
+                                 (["--history-db", dir], "invalid --history-db: run history database '\(dir)' is a directory: give a file path")] {
             let r = try conntest(args)
             XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")

@@ -1,6 +1,7 @@
 import Agent
 import ConnTest
 import Foundation
+import HealthHistory
 import XCTest
 
 /// `conntest run` on real local clusters with a control plane: applied through the API, run by the
@@ -88,6 +89,22 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("policy enforcement unavailable on node-1"), r.stderr)
         XCTAssertTrue(r.stderr.contains("/nonexistent/policy.bpf.o"), r.stderr)
         try assertNothingLeftBehind(fixture, nodes: 2)
+
+        // The run was kept (default: <state>/conntest-history.db), every check with its result.
+        let history = try Command.run(["env", "NETHEALTH_STATE_DIR=\(fixture.stateDir)", "\(fixture.binDir)/conntest", "history",
+                                       "--check", "pod-to-a", "-o", "json"])
+        XCTAssertEqual(history.status, 0, history.stderr)
+        let runs = try JSONDecoder().decode([RunHistory.Run].self, from: Data(history.stdout.utf8))
+        XCTAssertEqual(runs.count, 1, history.stdout)
+        XCTAssertEqual(runs.first?.exitCode, 0)
+        XCTAssertEqual(runs.first?.cluster, fixture.name)
+        XCTAssertEqual(runs.first?.checks.map(\.name), ["pod-to-a"])
+        XCTAssertEqual(runs.first?.checks.first?.result, "pass")
+        XCTAssertNotNil(runs.first?.checks.first?.readySeconds)
+        let table = try Command.run(["env", "NETHEALTH_STATE_DIR=\(fixture.stateDir)", "\(fixture.binDir)/conntest", "history"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.hasPrefix("RUN   STARTED"), table.stdout)
+        XCTAssertTrue(table.stdout.contains(" \(report.checks.count)    "), table.stdout)
     }
 
     /// One node: the real scheduler cannot place the multi-node checks (anti-affinity), so they are

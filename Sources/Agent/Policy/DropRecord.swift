@@ -1,5 +1,6 @@
 import Datapath
 import Foundation
+import HealthAPI
 import HealthDaemon
 
 /// One policy drop as the agent streams it (`GET /v1/monitor/drops`, one JSON object per line):

@@ -1,6 +1,7 @@
 import ConnTest
 import Datapath
 import Foundation
+import HealthAPI
 import HealthDaemon
 import Logging
 
