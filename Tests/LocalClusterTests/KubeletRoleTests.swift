@@ -52,6 +52,27 @@ final class KubeletRoleTests: XCTestCase {
           nodeName: node-1
           containers:
           - {name: web, image: "nginx:1.25"}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: tcp-open}
+        spec:
+          nodeName: node-2
+          containers:
+          - name: echo
+            image: quay.io/cilium/json-mock:v1.3.2
+            env: [{name: PORT, value: "8080"}]
+            readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: tcp-closed}
+        spec:
+          nodeName: node-2
+          containers:
+          - name: c
+            image: quay.io/cilium/alpine-curl:v1.5.0
+            readinessProbe: {tcpSocket: {port: 9999}, periodSeconds: 1}
         """
 
     func testPodsRunProbeReportAndDelete() throws {
@@ -89,6 +110,14 @@ final class KubeletRoleTests: XCTestCase {
                        "Running ContainersNotReady containers with unready status: [c]")
         let describe = try cluster.kubectl(["describe", "pod", "broken", "-n", "kt"])
         XCTAssertTrue(describe.contains("Readiness probe failed: nope"), describe)
+
+        // tcpSocket probes connect to the pod's IP: Ready where something listens, Unhealthy where nothing does.
+        try cluster.eventually("tcp-open Ready", timeout: 30) { try ready("tcp-open") == "True" }
+        try cluster.eventually("tcp-closed's Unhealthy event", timeout: 20) {
+            try cluster.kubectl(["get", "events", "-n", "kt", "--field-selector", "involvedObject.name=tcp-closed,reason=Unhealthy",
+                                 "-o", "jsonpath={.items[*].message}"]).contains("Readiness probe failed:")
+        }
+        XCTAssertEqual(try ready("tcp-closed"), "False")
 
         // An image that cannot run here is Waiting with a reason that says so.
         XCTAssertEqual(try cluster.kubectl(["get", "pod", "nginx", "-n", "kt", "-o",

@@ -154,7 +154,8 @@ actor PodWorker {
                            })
     }
 
-    /// httpGet probes become the same request made with curl from the pod's namespace.
+    /// httpGet probes become the same request made with curl from the pod's namespace, tcpSocket
+    /// probes a connect from it.
     private func probeSpec(_ p: Pod.Probe) -> ProbeSpec? {
         var command: [String]
         if let argv = p.exec?.command, !argv.isEmpty {
@@ -162,8 +163,11 @@ actor PodWorker {
         } else if let http = p.httpGet, let port = http.port, case .int(let n) = port {
             command = ["curl", "-sS", "--fail", "-o", "/dev/null", "--max-time", "\(max(1, p.timeoutSeconds ?? 1))",
                        "http://\(ip.contains(":") ? "[\(ip)]" : ip):\(n)\(http.path ?? "/")"]
+        } else if let tcp = p.tcpSocket, let port = tcp.port, case .int(let n) = port {
+            // kubelet's tcpSocket probe is a TCP connect to the pod IP; bash's /dev/tcp does exactly that.
+            command = ["bash", "-c", "exec 3<>/dev/tcp/\(ip)/\(n)"]
         } else {
-            command = ["/bin/sh", "-c", "echo 'probe type not supported by the local node agent (exec and httpGet with a numeric port are)' >&2; exit 1"]
+            command = ["/bin/sh", "-c", "echo 'probe type not supported by the local node agent (exec, and httpGet and tcpSocket with a numeric port, are)' >&2; exit 1"]
         }
         // Kubernetes treats 0 (and absent) as the default for these fields.
         func positive(_ v: Int?, _ fallback: Int) -> Double {

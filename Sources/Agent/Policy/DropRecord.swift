@@ -54,9 +54,12 @@ public struct DropRecord: Codable, Sendable, Equatable {
     init(_ event: DropEvent, node: String, names: DropNames, monotonicNow: UInt64, wallNow: Date) {
         let age = Double(monotonicNow &- min(event.timestampNs, monotonicNow)) / 1e9
         let ported = event.proto == 6 || event.proto == 17
-        let source = names.pods[event.source]
+        // The endpoint that dropped is the sender for egress and the receiver for ingress.
+        let endpointPod = names.endpoints[event.endpoint]
+        let egress = event.direction == .egress
+        let source = names.pods[event.source] ?? (egress ? endpointPod : nil)
         let service = names.services[event.destination]
-        let destinationPod = names.pods[event.destination]
+        let destinationPod = names.pods[event.destination] ?? (egress ? nil : endpointPod)
         self.init(time: RFC3339.nanoString(wallNow.addingTimeInterval(-age)), node: node, direction: event.direction.description,
                   reason: event.reason, proto: event.protocolName, sourceIP: event.source, destinationIP: event.destination,
                   sourcePort: ported ? Int(event.sourcePort) : nil, destinationPort: ported ? Int(event.destinationPort) : nil,
@@ -76,4 +79,6 @@ public struct DropRecord: Codable, Sendable, Equatable {
 struct DropNames: Sendable, Equatable {
     var pods: [String: String] = [:]
     var services: [String: String] = [:]
+    /// Datapath endpoint id -> `namespace/name` of its pod on this node.
+    var endpoints: [UInt32: String] = [:]
 }

@@ -90,9 +90,13 @@ final class PolicyDatapath: @unchecked Sendable {
 
     var isLoaded: Bool { program != nil }
 
+    /// The names, plus each programmed endpoint's pod: a drop is attributed to its endpoint's pod
+    /// even before the pod's addresses reached the API (its first packets leave before that).
     private var currentNames: DropNames {
         lock.lock(); defer { lock.unlock() }
-        return names
+        var out = names
+        for p in programmed.values { out.endpoints[p.id] = p.desired.pod }
+        return out
     }
 
     /// Brings every endpoint to `desired`: new pods are attached (rules before default-deny), changed
