@@ -7,7 +7,7 @@ public enum MetricsRoutes {
     public static func router(prober: HealthProber) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/metrics") { _, _ -> Response in
-            prober.metrics.refresh(from: await prober.status())
+            prober.metrics.refresh(from: await prober.wideStatus())
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers,
