@@ -98,21 +98,29 @@ import Testing
         var s = DetectionScheduler(localName: "c/node-1")
         s.setPeers(Self.names, now: .zero)
         let unwatched = try #require(Self.names.dropFirst().first { !s.watched.contains($0) })
-        #expect(s.suspicionHeard(unwatched, now: .seconds(1)))
+        let r1 = s.suspicionHeard(unwatched, now: .seconds(1))
+        #expect(r1)
         // Already confirming: a second watcher's report adds nothing.
-        #expect(!s.suspicionHeard(unwatched, now: .seconds(1)))
+        let r2 = s.suspicionHeard(unwatched, now: .seconds(1))
+        #expect(!r2)
         let due = s.takeDue(now: .seconds(1))
         #expect(due.contains(.init(peer: unwatched, reason: .confirm)))
         // It answers: no report, and more suspicions right after are answered by that probe.
-        #expect(s.finished(.init(peer: unwatched, reason: .confirm), answered: true, now: .seconds(1.01)) == [])
-        #expect(!s.suspicionHeard(unwatched, now: .seconds(1.2)))
-        #expect(s.suspicionHeard(unwatched, now: .seconds(2)))
+        let r3 = s.finished(.init(peer: unwatched, reason: .confirm), answered: true, now: .seconds(1.01))
+        #expect(r3 == [])
+        let r4 = s.suspicionHeard(unwatched, now: .seconds(1.2))
+        #expect(!r4)
+        let r5 = s.suspicionHeard(unwatched, now: .seconds(2))
+        #expect(r5)
         // Unknown names (a stale or forged datagram) and the local node are ignored.
-        #expect(!s.suspicionHeard("c/node-99", now: .seconds(2)))
-        #expect(!s.suspicionHeard("c/node-1", now: .seconds(2)))
+        let r6 = s.suspicionHeard("c/node-99", now: .seconds(2))
+        #expect(!r6)
+        let r7 = s.suspicionHeard("c/node-1", now: .seconds(2))
+        #expect(!r7)
         // A failed confirmation of a heard suspicion is this agent's own evidence.
         _ = s.takeDue(now: .seconds(2))
-        #expect(s.finished(.init(peer: unwatched, reason: .confirm), answered: false, now: .seconds(2.3)) == [.down(unwatched)])
+        let r8 = s.finished(.init(peer: unwatched, reason: .confirm), answered: false, now: .seconds(2.3))
+        #expect(r8 == [.down(unwatched)])
     }
 
     @Test func manyDownPeersStretchTheRecheckToTheBudget() {

@@ -9,10 +9,11 @@ import XCTest
 final class FastDetectionTests: XCTestCase {
     /// Each node's own view, read from its health socket (no process per poll, so polls are dense).
     func views(_ cluster: ClusterFixture, _ nodes: [String]) async -> [String: HealthStatusResponse] {
-        await withTaskGroup(of: (String, HealthStatusResponse?).self) { group in
+        let layout = cluster.layout
+        return await withTaskGroup(of: (String, HealthStatusResponse?).self) { group in
             for node in nodes {
                 group.addTask {
-                    let client = APIClient(endpoint: .unix(path: cluster.layout.healthSocket(node)), timeout: .seconds(2))
+                    let client = APIClient(endpoint: .unix(path: layout.healthSocket(node)), timeout: .seconds(2))
                     return (node, try? await client.json(.GET, "/v1beta/status", as: HealthStatusResponse.self))
                 }
             }
@@ -36,7 +37,7 @@ final class FastDetectionTests: XCTestCase {
         let victim = "\(cluster.name)/node-7"
 
         // Every agent's first round has seen every node reachable.
-        var ready = Date().addingTimeInterval(40)
+        let ready = Date().addingTimeInterval(40)
         var seen = await views(cluster, observers)
         while Date() < ready, !(seen.count == 9 && seen.values.allSatisfy { $0.nodes.count == 10 && $0.nodes.allSatisfy(\.isHealthy) }) {
             try await Task.sleep(for: .milliseconds(500))

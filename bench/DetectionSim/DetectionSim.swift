@@ -62,10 +62,11 @@ public enum Scenarios {
         public var fastBurstsPerSecond: Double
         public var sweepProbesPerSecond: Double
         public var gossipDatagrams: Int
+        public var suspicions: Int
         public var description: String {
             "detected_by=\(detected)/\(observers) detection_p50_s=\(fmt(p50)) detection_max_s=\(fmt(max)) "
                 + "fast_icmp_bursts_per_agent_per_s=\(fmt(fastBurstsPerSecond)) sweep_probes_per_agent_per_s=\(fmt(sweepProbesPerSecond)) "
-                + "total_per_agent_per_s=\(fmt(fastBurstsPerSecond + sweepProbesPerSecond)) gossip_datagrams=\(gossipDatagrams)"
+                + "total_per_agent_per_s=\(fmt(fastBurstsPerSecond + sweepProbesPerSecond)) suspicions=\(suspicions) gossip_datagrams=\(gossipDatagrams)"
         }
     }
 
@@ -85,7 +86,7 @@ public enum Scenarios {
         return Blackhole(observers: n - 1, detected: times.count, p50: times.isEmpty ? .infinity : times[times.count / 2],
                          max: times.last ?? .infinity, fastBurstsPerSecond: healthyBursts,
                          sweepProbesPerSecond: Double(n * sim.settings.addressesPerNode) / interval,
-                         gossipDatagrams: sim.datagrams)
+                         gossipDatagrams: sim.datagrams, suspicions: sim.suspicions)
     }
 
     public struct Loss {

@@ -71,6 +71,7 @@ public final class DetectionSimulation {
 
     public private(set) var detections: [Detection] = []
     public private(set) var datagrams = 0
+    public private(set) var suspicions = 0
 
     public init(_ settings: Settings) {
         self.settings = settings
@@ -116,6 +117,7 @@ public final class DetectionSimulation {
             for event in agents[a].scheduler.finished(probe, answered: answered, now: now) {
                 switch event {
                 case .suspect(let peer):
+                    suspicions += 1
                     for b in agents.indices where b != a && names[b] != peer {
                         datagrams += 1
                         guard delivered(from: a, to: b) else { continue }
@@ -148,7 +150,7 @@ public final class DetectionSimulation {
         var longest = Duration.zero
         for address in 0..<addresses {
             let key = peer * settings.addressesPerNode + address
-            var path = agents[a].paths[key] ?? PathStatistics()
+            var path = agents[a].paths[key] ?? seeded()
             let timeout = path.rtt.timeout
             var rtts: [Int64?] = []
             for _ in 0..<settings.burst {
@@ -174,6 +176,14 @@ public final class DetectionSimulation {
             agents[a].echoes += settings.burst
         }
         schedule(.done(a, probe, answered: answered), at: now + longest)
+    }
+
+    /// A path the agent has not probed on the fast path yet: its first full sweep, which probes
+    /// every address at start, has taught it the RTT.
+    private func seeded() -> PathStatistics {
+        var path = PathStatistics()
+        path.observe(burst: [Int64?](repeating: settings.rtt.nanosecondCount, count: settings.burst))
+        return path
     }
 
     /// Bursts and echoes every agent sent on the fast path so far.
