@@ -17,6 +17,10 @@ public actor HealthProber {
     struct PathResult {
         var icmp: ConnectivityStatus?
         var http: ConnectivityStatus?
+        /// When the probes behind `icmp` and `http` started: a slow probe (an HTTP timeout that began
+        /// during an outage) must not overwrite what a later one found (cilium#4484).
+        var icmpStarted: ContinuousClock.Instant?
+        var httpStarted: ContinuousClock.Instant?
     }
 
     public struct Settings: Sendable, Equatable {
@@ -51,6 +55,11 @@ public actor HealthProber {
     private var selfMeasure = ProberSelfMeasure()
     /// Which node owns each probed address.
     private var owner: [String: String] = [:]
+    /// Addresses whose HTTP probe failed: retried with backoff until it succeeds, so a responder
+    /// that was still starting (cilium#11874) or a path that healed does not stay red for an interval.
+    private var httpRetry: [String: (due: Duration, backoff: Duration)] = [:]
+    static let httpRetryFirst: Duration = .seconds(2)
+    static let httpRetryMax: Duration = .seconds(30)
 
     private var localName = ""
     private var clientID: Int64 = 0
@@ -113,6 +122,7 @@ public actor HealthProber {
         liveIPs = Set(targetIPs)
         results = results.filter { liveIPs.contains($0.key) }
         stats = stats.filter { liveIPs.contains($0.key) }
+        httpRetry = httpRetry.filter { liveIPs.contains($0.key) }
         owner = [:]
         for (name, node) in nodes { for ip in node.allIPs { owner[ip] = name } }
         if detector.localName != localName {
@@ -264,16 +274,33 @@ public actor HealthProber {
         await withTaskGroup(of: Void.self) { group in
             if icmp {
                 group.addTask {
+                    let started = ContinuousClock.now
                     let burst = await self.burst(ip)
-                    await self.record(ip, icmp: Self.status(burst.outcome))
+                    await self.record(ip, icmp: Self.status(burst.outcome), started: started)
                     if burst.sent, burst.received == 0 { await self.suspect(owning: ip) }
                 }
             }
-            group.addTask {
-                let outcome = await self.http.probe(ip)
-                await self.record(ip, http: Self.status(outcome))
-            }
+            group.addTask { await self.probeHTTP(ip) }
         }
+    }
+
+    private func probeHTTP(_ ip: String) async {
+        let started = ContinuousClock.now
+        let outcome = await http.probe(ip)
+        record(ip, http: Self.status(outcome), started: started)
+        if case .ok = outcome {
+            httpRetry[ip] = nil
+        } else if liveIPs.contains(ip) {
+            let backoff = httpRetry[ip].map { min($0.backoff * 2, Self.httpRetryMax) } ?? Self.httpRetryFirst
+            httpRetry[ip] = (now + backoff, backoff)
+        }
+    }
+
+    /// HTTP retries that are due, taken out of the queue (a failure puts them back with more backoff).
+    private func takeDueHTTPRetries(now t: Duration) -> [String] {
+        let due = httpRetry.filter { $0.value.due <= t }.map(\.key)
+        for ip in due { httpRetry[ip]?.due = .seconds(Int64.max / 4) }
+        return due
     }
 
     /// One ICMP burst, timed out by what the path's RTT taught us; feeds the path's loss and jitter.
@@ -301,6 +328,9 @@ public actor HealthProber {
                 for probe in detector.takeDue(now: t) {
                     group.addTask { await self.fastProbe(probe) }
                 }
+                for ip in takeDueHTTPRetries(now: t) {
+                    group.addTask { await self.probeHTTP(ip) }
+                }
                 intended = max(t, min(detector.nextDue ?? t + Self.detectionTick, t + Self.detectionTick))
                 do { try await Task.sleep(until: origin + intended, clock: .continuous) } catch { break }
             }
@@ -312,6 +342,7 @@ public actor HealthProber {
     /// confirmation or recheck publishes whatever it finds, address by address.
     private func fastProbe(_ probe: DetectionScheduler.Probe) async {
         let ips = nodes[probe.peer].map { probe.reason == .watch ? Array($0.host.prefix(1)) : $0.allIPs } ?? []
+        let started = ContinuousClock.now
         let bursts = await withTaskGroup(of: (String, ICMPBurst).self) { group in
             for ip in ips { group.addTask { (ip, await self.burst(ip)) } }
             var all: [(String, ICMPBurst)] = []
@@ -319,7 +350,7 @@ public actor HealthProber {
             return all
         }
         for (ip, burst) in bursts where probe.reason != .watch || burst.received > 0 {
-            record(ip, icmp: Self.status(burst.outcome))
+            record(ip, icmp: Self.status(burst.outcome), started: started)
         }
         let answered = !bursts.isEmpty && bursts.allSatisfy { $0.1.received > 0 }
         for event in detector.finished(probe, answered: answered, now: now) {
@@ -354,11 +385,20 @@ public actor HealthProber {
     }
 
     /// The one place a finished probe's result is published (the status, and anything that records it).
-    private func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil) {
+    private func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil,
+                        started: ContinuousClock.Instant) {
         // A node may have vanished while its probe ran: its result is dropped.
         guard liveIPs.contains(ip) else { return }
-        if let icmp { results[ip, default: PathResult()].icmp = icmp }
-        if let http { results[ip, default: PathResult()].http = http }
+        var r = results[ip] ?? PathResult()
+        if let icmp, r.icmpStarted.map({ $0 <= started }) ?? true {
+            r.icmp = icmp
+            r.icmpStarted = started
+        }
+        if let http, r.httpStarted.map({ $0 <= started }) ?? true {
+            r.http = http
+            r.httpStarted = started
+        }
+        results[ip] = r
     }
 
     static func status(_ outcome: ICMPOutcome) -> ConnectivityStatus {
