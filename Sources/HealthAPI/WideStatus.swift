@@ -79,9 +79,9 @@ public enum WideStatusFormatter {
         var out = HealthStatusFormatter.format(response.status, verbose: false)
         let p = response.prober
         var writer = TabWriter(minWidth: 2, tabWidth: 0, padding: 3, padChar: " ")
-        writer.write("\nProber:\tscheduling delay p50 \(duration(p.schedulingDelayP50)), p99 \(duration(p.schedulingDelayP99)), max \(duration(p.schedulingDelayMax)) (last minute)"
-            + "\t\(oneDecimal(p.probesPerSecond)) ICMP bursts/s"
-            + "\twatching \(p.watched.count), suspect \(p.suspect), down \(p.down.count)\n")
+        // No tabs: the prober line stays out of the path table's columns.
+        writer.write("\nProber: scheduling delay p50 \(duration(p.schedulingDelayP50)), p99 \(duration(p.schedulingDelayP99)), max \(duration(p.schedulingDelayMax)) (last minute); "
+            + "\(oneDecimal(p.probesPerSecond)) ICMP bursts/s; watching \(p.watched.count), suspect \(p.suspect), down \(p.down.count)\n")
         writer.write("Name\tIP\tLoss\tJitter\tRTT\tMin RTT\tTimeout\tEchoes\n")
         for path in response.paths {
             writer.write("  \(path.node)\t\(path.ip)\t\(oneDecimal(path.lossPercent) + "%")\t\(duration(path.jitter))"

@@ -12,13 +12,14 @@ import NIOPosix
 public final class HTTPProbe: Sendable {
     public let port: Int
     public let timeout: Duration
-    private let group: any EventLoopGroup
+    /// An event loop of the probe's own: on the shared loops, the agent's own servers (the
+    /// responder answering peers, the API) would delay the read that stops the clock.
+    private let group: MultiThreadedEventLoopGroup
 
-    public init(port: Int = 4240, timeout: Duration = .seconds(10),
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(port: Int = 4240, timeout: Duration = .seconds(10)) {
         self.port = port
         self.timeout = timeout
-        self.group = group
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -73,8 +74,9 @@ public final class HTTPProbe: Sendable {
         }
     }
 
-    /// Nothing to release: connections close after each probe and the event loops are shared.
-    public func shutdown() async {}
+    public func shutdown() async {
+        try? await group.shutdownGracefully()
+    }
 
     /// Maps NIO errors onto Go's wording (`dial tcp IP:PORT: connect: connection refused`, ...).
     static func goErrorText(_ error: any Error, dial: String) -> String {

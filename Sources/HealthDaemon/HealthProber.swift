@@ -252,16 +252,16 @@ public actor HealthProber {
         return result
     }
 
-    /// Launches one probe pair per IP. With `spreadOver`, launches are evenly spaced across it
-    /// (upstream's token bucket: one token per interval/ipCount, burst 1).
+    /// Launches one probe pair per IP, evenly spaced across `spreadOver` (upstream's token bucket:
+    /// one token per interval/ipCount, burst 1), or across `LaunchSchedule.quickSpread` when nil.
     func runRound(_ ips: [String], spreadOver: Duration?) async {
         roundStart = Date()
         let clockStart = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
-            let offsets = spreadOver.map { LaunchSchedule.offsets(count: ips.count, across: $0) }
+            let offsets = LaunchSchedule.offsets(count: ips.count, across: spreadOver ?? LaunchSchedule.quickSpread(count: ips.count))
             for (i, ip) in ips.enumerated() {
-                if let offset = offsets?[i], offset > .zero {
-                    do { try await Task.sleep(until: clockStart + offset, clock: .continuous) } catch { break }
+                if offsets[i] > .zero {
+                    do { try await Task.sleep(until: clockStart + offsets[i], clock: .continuous) } catch { break }
                 }
                 group.addTask { await self.probe(ip) }
             }

@@ -142,7 +142,8 @@ final class FastDetectionTests: XCTestCase {
         }
         let text = try cluster.ciliumHealth("node-1", ["status", "-o", "wide"])
         XCTAssertEqual(text.status, 0, text.stderr)
-        XCTAssertTrue(text.stdout.contains("Prober:   scheduling delay p50 "), text.stdout)
+        print(text.stdout)
+        XCTAssertTrue(text.stdout.contains("Prober:") && text.stdout.contains("scheduling delay p50 "), text.stdout)
         let row = text.stdout.split(separator: "\n").first { $0.hasPrefix("  \(victim) ") && $0.contains("%") }
         XCTAssertNotNil(row, text.stdout)
         let plain = try cluster.ciliumHealth("node-1", ["status"])

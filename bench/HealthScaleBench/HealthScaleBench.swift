@@ -99,6 +99,7 @@ struct Agent: AsyncParsableCommand {
         let m = memory()
         print("targets=\(ips.count) reachable=\(reachable) rss_kib=\(m.rss) peak_kib=\(m.peak) cpu_s=\(String(format: "%.2f", cpuSeconds() - cpu0))")
         pinger.close()
+        await http.shutdown()
     }
 }
 
@@ -137,6 +138,7 @@ struct HTTP: AsyncParsableCommand {
             }
         }
         let cpu = cpuSeconds() - cpu0
+        await probe.shutdown()
         latencies.sort()
         let median = latencies.isEmpty ? 0 : latencies[latencies.count / 2]
         print("probes=\(work.count) ok=\(ok) wall_s=\(String(format: "%.2f", (ContinuousClock.now - start).seconds)) cpu_s=\(String(format: "%.3f", cpu)) "
