@@ -4,11 +4,12 @@
 # on a simulated clock and network. No sockets, no namespaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SCRATCH=${SCRATCH:-.build}   # a separate release tree (e.g. .build-rel) keeps debug builds undisturbed
 
 SIZES=${SIZES:-"100 1000 10000"}
 echo "== building release detection-sim"
-swift build -c release --product detection-sim 2>&1 | tail -1
-BIN="$(swift build -c release --show-bin-path)/detection-sim"
+swift build -c release --scratch-path "$SCRATCH" --product detection-sim 2>&1 | tail -1
+BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/detection-sim"
 
 echo "== black hole: one node drops everything; time until every other agent's own probe confirmed it"
 echo "   (goal: <= 5 s at 100 nodes, <= 10 s at 1000, <= 20 probes/s per agent)"

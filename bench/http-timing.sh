@@ -9,25 +9,8 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-15}
 CONFIG=${CONFIG:-debug}   # the build the README runs
 
-for t in ip ping curl; do
-  command -v "$t" >/dev/null || { echo "missing $t (apt-get install -y iproute2 iputils-ping curl)" >&2; exit 1; }
-done
-echo "== building ($CONFIG) agent, cilium-health, responder, nfq-delay"
-for p in agent cilium-health cilium-health-responder nfq-delay; do
-  swift build -c "$CONFIG" --product "$p" 2>&1 | tail -1
-done
-BIN="$(swift build -c "$CONFIG" --show-bin-path)"
-
-NAME="ht$(printf '%04x' $RANDOM)"
-export NETHEALTH_STATE_DIR; NETHEALTH_STATE_DIR=$(mktemp -d)
-cleanup() {
-  "$BIN/agent" cluster down --name "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$NETHEALTH_STATE_DIR"
-}
-trap cleanup EXIT INT TERM
-
-"$BIN/agent" cluster up --name "$NAME" --nodes 2 --no-kubernetes >/dev/null
-inNode() { local n=$1; shift; "$BIN/agent" cluster exec --name "$NAME" "$n" -- "$@"; }
+TOOLS="ip ping curl python3" TOOLS_HINT="iproute2 iputils-ping curl python3" PREFIX=ht UP_ARGS="--no-kubernetes"
+source bench/two-node-cluster.sh
 TARGET=198.18.0.12
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 inNode node-1 curl -s -o /dev/null "http://$TARGET:4240/hello"

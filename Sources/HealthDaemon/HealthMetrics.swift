@@ -114,10 +114,10 @@ public final class HealthMetrics: Sendable {
             }
         }
         let p = wide.prober
-        for (quantile, value) in [("0.5", p.schedulingDelayP50), ("0.99", p.schedulingDelayP99), ("1", p.schedulingDelayMax)] {
+        for (stat, value) in [("p50", p.schedulingDelayP50), ("p99", p.schedulingDelayP99), ("max", p.schedulingDelayMax)] {
             registry.makeGauge(descriptor: .init(namespace: "nethealth", metricName: "prober_scheduling_delay_seconds", unitName: "",
                                                  helpText: "How late the prober's timers fired over the last minute (a starved prober shows here, not as latency)"),
-                               labels: [("quantile", quantile)]).set(Double(value) / 1e9)
+                               labels: [("stat", stat)]).set(Double(value) / 1e9)
         }
         registry.makeGauge(descriptor: .init(namespace: "nethealth", metricName: "prober_icmp_bursts_per_second", unitName: "",
                                              helpText: "ICMP bursts this agent sent per second over the last minute"))
