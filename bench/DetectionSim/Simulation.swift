@@ -79,8 +79,12 @@ public final class DetectionSimulation {
         index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         rng = SplitMix(seed: settings.seed)
         agents = names.map { Agent(scheduler: DetectionScheduler(localName: $0, config: settings.detection)) }
+        // One ring and one member set, shared by every agent (copy-on-write), as every agent
+        // would compute the same ones.
+        let ring = DetectionScheduler.Ring(names)
+        let members = Set(names)
         for i in agents.indices {
-            agents[i].scheduler.setPeers(names, now: .zero)
+            agents[i].scheduler.setPeers(members: members, ring: ring, now: .zero)
             // Agents start at random moments within one tick, as real ones do.
             schedule(.wake(i), at: settings.tick * rng.unit())
         }

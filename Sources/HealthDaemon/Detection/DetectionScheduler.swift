@@ -69,6 +69,10 @@ public struct DetectionScheduler: Sendable {
 
     public let localName: String
     public let config: Config
+    /// Every node name (the local one may be among them).
+    private var members: Set<String> = []
+    /// Only peers that are watched or not plainly healthy, so an agent (and a simulation of
+    /// thousands of agents) holds O(watched + failing) state, not O(cluster).
     private var peers: [String: Peer] = [:]
     /// Peers with a due time (watched, suspect or down): the only ones `takeDue` looks at, so a tick
     /// costs O(watched + failing), not O(cluster).
@@ -82,28 +86,49 @@ public struct DetectionScheduler: Sendable {
 
     // MARK: Membership
 
-    /// FNV-1a: stable across processes and runs (Swift's `hashValue` is seeded per process).
+    /// The node names ordered by a stable hash (FNV-1a; Swift's `hashValue` is seeded per process),
+    /// the same in every agent. Build it once and share it when many schedulers use one cluster.
+    public struct Ring: Sendable {
+        let order: [String]
+        let position: [String: Int]
+
+        public init(_ names: some Sequence<String>) {
+            order = Set(names).sorted { (DetectionScheduler.ringKey($0), $0) < (DetectionScheduler.ringKey($1), $1) }
+            position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        }
+
+        /// The `count` names after `name` on the ring (fewer when the ring is smaller).
+        public func successors(of name: String, count: Int) -> [String] {
+            guard let me = position[name], order.count > 1 else { return [] }
+            return (1...min(count, order.count - 1)).map { order[(me + $0) % order.count] }
+        }
+    }
+
     static func ringKey(_ name: String) -> UInt64 {
         name.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 
     /// The `watchers` successors of `local` on the ring of `names` (which may include `local`).
     public static func watchSet(local: String, names: [String], watchers: Int) -> [String] {
-        let ring = Set(names + [local]).sorted { (ringKey($0), $0) < (ringKey($1), $1) }
-        guard let me = ring.firstIndex(of: local), ring.count > 1 else { return [] }
-        return (1...min(watchers, ring.count - 1)).map { ring[(me + $0) % ring.count] }
+        Ring(names + [local]).successors(of: local, count: watchers)
     }
 
     /// Replaces the peer list (the local node is ignored). Known peers keep their state; new
     /// watched peers get their first probe spread over one watch period, by name, so a cluster's
     /// agents do not all probe in step.
     public mutating func setPeers(_ names: [String], now: Duration) {
-        let others = Set(names).subtracting([localName])
-        let watch = Set(Self.watchSet(local: localName, names: Array(others), watchers: config.watchers))
-        peers = peers.filter { others.contains($0.key) }
-        scheduled.formIntersection(others)
-        downSet.formIntersection(others)
-        for name in others {
+        setPeers(members: Set(names), ring: Ring(names + [localName]), now: now)
+    }
+
+    /// `setPeers` with the ring built by the caller (`ring` must hold `members` and the local name).
+    public mutating func setPeers(members: Set<String>, ring: Ring, now: Duration) {
+        self.members = members
+        let watch = Set(ring.successors(of: localName, count: config.watchers).filter { members.contains($0) })
+        let known = peers.keys.filter { members.contains($0) && $0 != localName }
+        peers = peers.filter { members.contains($0.key) && $0.key != localName }
+        scheduled = scheduled.filter { peers[$0] != nil }
+        downSet = downSet.filter { peers[$0] != nil }
+        for name in watch.union(known) {
             var peer = peers[name] ?? Peer()
             let wasWatched = peer.watched
             peer.watched = watch.contains(name)
@@ -120,13 +145,22 @@ public struct DetectionScheduler: Sendable {
     }
 
     private mutating func store(_ name: String, _ peer: Peer) {
-        peers[name] = peer
+        // A plainly healthy, unwatched peer needs no entry (a recent answer only matters while
+        // suspicions about it may still arrive, which the entry's removal merely makes confirm again).
+        if peer.state == .healthy, !peer.watched, peer.inFlight == nil, peer.due == nil,
+           peer.lastAnswered == nil {
+            peers[name] = nil
+        } else {
+            peers[name] = peer
+        }
         if peer.due != nil { scheduled.insert(name) } else { scheduled.remove(name) }
         if peer.state == .down { downSet.insert(name) } else { downSet.remove(name) }
     }
 
     public var watched: [String] { peers.filter(\.value.watched).map(\.key).sorted() }
-    public func state(of peer: String) -> State? { peers[peer]?.state }
+    public func state(of peer: String) -> State? {
+        members.contains(peer) && peer != localName ? (peers[peer]?.state ?? .healthy) : nil
+    }
     public var downPeers: [String] { downSet.sorted() }
     public var suspectCount: Int { peers.values.count { $0.state == .suspect } }
     private var downCount: Int { downSet.count }
@@ -137,7 +171,7 @@ public struct DetectionScheduler: Sendable {
     /// cannot multiply an agent's probe rate.
     var recheckPeriod: Duration {
         let down = downCount
-        let watchRate = Double(min(config.watchers, peers.count)) / config.watchPeriod.seconds
+        let watchRate = Double(min(config.watchers, max(0, members.count - 1))) / config.watchPeriod.seconds
         let spare = max(config.probeBudget - watchRate, 1)
         return max(config.recheckPeriod, .seconds(Double(down) / spare))
     }
@@ -198,7 +232,9 @@ public struct DetectionScheduler: Sendable {
     /// Another agent suspects `peer`. Returns whether a confirmation probe was scheduled.
     @discardableResult
     public mutating func suspicionHeard(_ peer: String, now: Duration) -> Bool {
-        guard var p = peers[peer], p.state == .healthy, p.inFlight == nil else { return false }
+        guard members.contains(peer), peer != localName else { return false }
+        var p = peers[peer] ?? Peer()
+        guard p.state == .healthy, p.inFlight == nil else { return false }
         if let answered = p.lastAnswered, now - answered < config.suspicionQuiet { return false }
         p.state = .suspect
         p.due = now
