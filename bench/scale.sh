@@ -116,13 +116,7 @@ fi
 # ---------------------------------------------------------------- (b) simulated targets
 [ -z "$TARGETS" ] && exit 0
 echo "== (b) one prober against simulated targets ($P -> $T: addresses on $T's lo, one responder)"
-ip netns add "$P"; ip netns add "$T"
-ip link add "sp$ID" netns "$P" type veth peer name "st$ID" netns "$T"
-ip -n "$P" addr add 198.18.0.1/24 dev "sp$ID"
-ip -n "$T" addr add 198.18.0.2/24 dev "st$ID"
-for ns in "$P" "$T"; do ip -n "$ns" link set lo up; done
-ip -n "$P" link set "sp$ID" up; ip -n "$T" link set "st$ID" up
-ip -n "$P" route add 198.18.64.0/18 via 198.18.0.2
+TARGET_ROUTE=198.18.64.0/18 source bench/netns-pair.sh
 inP() { nsenter --net="/run/netns/$P" "$@"; }
 inT() { nsenter --net="/run/netns/$T" "$@"; }
 MAX=$(for n in $TARGETS; do echo "$n"; done | sort -n | tail -1)
