@@ -13,6 +13,7 @@ SCRATCH=${SCRATCH:-.build}   # a separate release tree (e.g. .build-rel) keeps d
 REAL=${REAL:-100}                 # real agents (cluster nodes); 0 skips (a)
 TARGETS=${TARGETS:-"1000 5000"}   # simulated targets for (b); empty skips it
 RUN_SECONDS=${RUN_SECONDS:-60}
+ICMP_RUNS=${ICMP_RUNS:-3}         # repetitions of the ICMP CPU comparison (median)
 CONFIG=${CONFIG:-release}
 
 for t in ip fping curl python3 nsenter; do
@@ -170,9 +171,9 @@ for n in $TARGETS; do
 
   # CPU per ICMP probe: a 5-echo burst per target, 20 ms apart, vs fping sending the same.
   ours=(); theirs=()
-  for _ in 1 2 3; do
+  for _ in $(seq "$ICMP_RUNS"); do
     ours+=("$(cpu nsenter --net="/run/netns/$P" "$BIN/icmp-bench" sweep --file "$TMP/t$n" --burst 5 --spacing-ms 20 --deadline-ms 1000 --concurrency 256)")
-    theirs+=("$(cpu nsenter --net="/run/netns/$P" fping -q -C 5 -p 20 -f "$TMP/t$n")")
+    theirs+=("$(cpu nsenter --net="/run/netns/$P" fping -q -C 5 -p 20 -i 1 -f "$TMP/t$n")")
   done
   o=$(printf '%s\n' "${ours[@]}" | median); f=$(printf '%s\n' "${theirs[@]}" | median)
   printf '%-8s %-44s %12.1fus %12.1fus %9.2fx\n' "$n" "CPU per ICMP probe (5 echoes) vs fping -C5" \
