@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "echo-server", targets: ["EchoServerCLI"]),
         .executable(name: "nfq-delay", targets: ["NFQDelayCLI"]),
         .executable(name: "fuzz-parsers", targets: ["FuzzParsers"]),
+        .executable(name: "detection-sim", targets: ["DetectionSim"]),
+        .executable(name: "health-scale-bench", targets: ["HealthScaleBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // Wire models, status semantics and the upstream-compatible text/JSON formats.
@@ -153,6 +156,20 @@ let package = Package(
         .testTarget(name: "ICMPProbeTests", dependencies: ["ICMPProbe", "ICMPBench"], swiftSettings: strict),
         .testTarget(name: "HealthAPITests", dependencies: ["HealthAPI"], swiftSettings: strict),
         .testTarget(name: "HealthHistoryTests", dependencies: ["HealthHistory", "HealthAPI", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        // The detection logic, loss/jitter and the HTTP parser on an injected clock, without sockets;
+        // DetectionSim for its scenarios at small sizes.
+        .testTarget(name: "HealthDaemonTests", dependencies: ["HealthDaemon", "DetectionSim"], swiftSettings: strict),
+        // One real prober against thousands of simulated targets (bench/scale.sh).
+        .executableTarget(name: "HealthScaleBench", dependencies: [
+            "HealthDaemon", "HealthAPI", "HTTPSupport", "ICMPProbe",
+            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/HealthScaleBench", swiftSettings: strict),
+        // Discrete-event simulation of fast detection at 1000-10000 nodes (bench/detection.sh).
+        .executableTarget(name: "DetectionSim", dependencies: [
+            "HealthDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "HeapModule", package: "swift-collections"),
+        ], path: "bench/DetectionSim", swiftSettings: strict),
         // Real local clusters; depends on the executables so `swift test` always builds what it spawns.
         .testTarget(name: "LocalClusterTests", dependencies: [
             "HealthAPI", "HTTPSupport", "HealthDaemon", "Agent", "AgentCLI", "CiliumHealthCLI", "HealthResponderCLI", "NFQDelayCLI",

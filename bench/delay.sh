@@ -9,26 +9,8 @@ SETTINGS=${SETTINGS:-"5 20 50"}   # milliseconds
 COUNT=${COUNT:-40}                # echoes per setting
 CONFIG=${CONFIG:-debug}
 
-for t in ip ping nsenter iptables; do
-  command -v "$t" >/dev/null || { echo "missing $t (apt-get install -y iproute2 iputils-ping util-linux iptables)" >&2; exit 1; }
-done
-
-echo "== building ($CONFIG) agent, cilium-health, responder, nfq-delay"
-for p in agent cilium-health cilium-health-responder nfq-delay; do
-  swift build -c "$CONFIG" --product "$p" 2>&1 | tail -1
-done
-BIN="$(swift build -c "$CONFIG" --show-bin-path)"
-
-NAME="db$(printf '%04x' $RANDOM)"
-export NETHEALTH_STATE_DIR; NETHEALTH_STATE_DIR=$(mktemp -d)
-cleanup() {
-  "$BIN/agent" cluster down --name "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$NETHEALTH_STATE_DIR"
-}
-trap cleanup EXIT INT TERM
-
-"$BIN/agent" cluster up --name "$NAME" --nodes 2 >/dev/null
-inNode() { local n=$1; shift; "$BIN/agent" cluster exec --name "$NAME" "$n" -- "$@"; }
+TOOLS="ip ping nsenter iptables" TOOLS_HINT="iproute2 iputils-ping util-linux iptables" PREFIX=db UP_ARGS=""
+source bench/two-node-cluster.sh
 TARGET=$(inNode node-2 ip -4 -o addr show dev eth0 | awk '{split($4, a, "/"); print a[1]; exit}')
 
 # Prints "min avg max mdev" in ms over COUNT echoes 50 ms apart (first echo dropped: ARP).

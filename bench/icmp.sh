@@ -27,14 +27,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 echo "== topology $P <-> $T (1000 targets on $T's lo)"
-ip netns add "$P"; ip netns add "$T"
-ip link add "bp$ID" netns "$P" type veth peer name "bt$ID" netns "$T"
-ip -n "$P" addr add 198.18.0.1/24 dev "bp$ID"
-ip -n "$T" addr add 198.18.0.2/24 dev "bt$ID"
-for ns in "$P" "$T"; do ip -n "$ns" link set lo up; done
-ip -n "$P" link set "bp$ID" up
-ip -n "$T" link set "bt$ID" up
-ip -n "$P" route add 198.18.100.0/22 via 198.18.0.2
+TARGET_ROUTE=198.18.100.0/22 source bench/netns-pair.sh
 
 # 198.18.100.1 .. 198.18.103.232
 for i in $(seq 0 999); do

@@ -6,6 +6,8 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     public var name: String
     public var ipv6: Bool
     public var probeRatio: Double
+    /// Echoes per ICMP probe; absent in files written before bursts existed (then the default).
+    public var icmpBurst: Int?
     /// Absent in files written before it existed: upstream's timing then applies.
     public var endpointCheck: EndpointCheckTiming?
     /// Group of the agents' API sockets (mode 0660); nil: `cilium` if it exists, else root only.

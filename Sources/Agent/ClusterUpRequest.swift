@@ -1,5 +1,6 @@
 import Foundation
 import HTTPSupport
+import HealthDaemon
 
 /// What `cluster up` was asked for. A nil field keeps a running cluster's value (a new cluster
 /// gets the default); a value that differs from the running cluster's is refused with the reason,
@@ -8,6 +9,8 @@ public struct ClusterUpRequest: Sendable, Equatable {
     public var nodes: Int?
     public var ipv6: Bool?
     public var probeRatio: Double?
+    /// Echoes per ICMP probe (a sequenced burst that measures loss and jitter).
+    public var icmpBurst: Int?
     /// Seconds between health endpoint checks, and without success before it is rebuilt.
     public var endpointCheckSeconds: Double?
     public var endpointRelaunchSeconds: Double?
@@ -42,6 +45,9 @@ public struct ClusterUpRequest: Sendable, Equatable {
             throw AgentError("--nodes must be between 1 and \(ClusterSpec.maxNodes), got \(nodes)")
         }
         if let probeRatio { _ = try ProbeIntervalCheck.validate(probeRatio) }
+        if let icmpBurst, !HealthProber.Settings.burstRange.contains(icmpBurst) {
+            throw AgentError("--icmp-burst must be \(HealthProber.Settings.burstRange.lowerBound)-\(HealthProber.Settings.burstRange.upperBound) echoes, got \(icmpBurst)")
+        }
         if let endpointCheckSeconds {
             try Self.check(endpointCheckSeconds, in: Self.endpointCheckRange, flag: "--endpoint-check-interval")
         }
@@ -69,6 +75,7 @@ public struct ClusterUpRequest: Sendable, Equatable {
                                               relaunchAfterSeconds: endpointRelaunchSeconds
                                                   ?? ClusterSpec.EndpointCheckTiming.upstream.relaunchAfterSeconds))
         spec.socketGroup = socketGroup
+        spec.icmpBurst = icmpBurst
         return spec
     }
 
@@ -86,6 +93,9 @@ public struct ClusterUpRequest: Sendable, Equatable {
         }
         if let probeRatio, probeRatio != existing.probeRatio {
             changes.append("its --probe-ratio is \(existing.probeRatio), not \(probeRatio)")
+        }
+        if let icmpBurst, icmpBurst != existing.icmpBurst ?? HealthProber.Settings().icmpBurst {
+            changes.append("its --icmp-burst is \(existing.icmpBurst ?? HealthProber.Settings().icmpBurst), not \(icmpBurst)")
         }
         let timing = existing.endpointCheck ?? .upstream
         if let asked = endpointCheckSeconds, asked != timing.checkSeconds {

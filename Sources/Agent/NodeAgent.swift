@@ -62,7 +62,9 @@ public struct NodeAgent {
 
         var healthConfig = HealthDaemonConfig(
             socketPath: layout.healthSocket(nodeName), socketGroup: socketGroup, agent: .unix(path: agentSocket),
-            responderAddresses: nodeIPs, probeRatio: spec.probeRatio, metricsAddresses: nodeIPs)
+            responderAddresses: nodeIPs, probeRatio: spec.probeRatio,
+            probing: HealthProber.Settings(icmpBurst: spec.icmpBurst ?? HealthProber.Settings().icmpBurst),
+            metricsAddresses: nodeIPs)
         healthConfig.historyPath = layout.historyDatabase(nodeName)
         healthConfig.beforeFirstRound = { [endpoint] in await endpoint.waitUntilServing(responder, timeout: .seconds(5)) }
         let health = try HealthDaemon(config: healthConfig, logger: logger)

@@ -81,6 +81,8 @@ struct ClusterCommand: AsyncParsableCommand {
         var ipv6: Bool?
         @Option(name: .long, parsing: .unconditional, help: "connectivity-probe-frequency-ratio for the agents, in [0, 1]; 0 probes most often (default 0.5).")
         var probeRatio: Double?
+        @Option(name: .long, parsing: .unconditional, help: "Echoes per ICMP probe, 1-20: a sequenced burst, 20 ms apart, that measures loss and jitter (default 5).")
+        var icmpBurst: Int?
         @Option(name: .long, parsing: .unconditional, help: "Seconds between the agent's checks of its health endpoint, 0.1-3600 (upstream and default: 60).")
         var endpointCheckInterval: Double?
         @Option(name: .long, parsing: .unconditional, help: "Seconds without a successful check before the health endpoint is rebuilt, 0.1-86400 (upstream and default: 300).")
@@ -95,6 +97,7 @@ struct ClusterCommand: AsyncParsableCommand {
             var r = ClusterUpRequest(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio,
                              endpointCheckSeconds: endpointCheckInterval, endpointRelaunchSeconds: endpointRelaunchAfter,
                              socketGroup: socketGroup, kubernetes: kubernetes)
+            r.icmpBurst = icmpBurst
             r.kubernetesByDefault = true
             return r
         }

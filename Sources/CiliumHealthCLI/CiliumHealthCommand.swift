@@ -103,23 +103,26 @@ func failure(_ prefix: String, _ error: any Error) -> CLIFailure {
 
 /// `-o`: upstream matches "json" and "yaml" exactly and `^jsonpath=` for a template.
 enum OutputFormat: ExpressibleByArgument {
-    case json, yaml
+    case json, yaml, wide
     case jsonpath(String)
 
     init?(argument: String) {
         switch argument {
         case "json": self = .json
         case "yaml": self = .yaml
+        case "wide": self = .wide
         case _ where argument.hasPrefix("jsonpath="): self = .jsonpath(String(argument.dropFirst("jsonpath=".count)))
         default: return nil
         }
     }
 
     static let help = ArgumentHelp(
-        "json, yaml or jsonpath='{TEMPLATE}'.",
+        "json, yaml, jsonpath='{TEMPLATE}' or (status only) wide.",
         discussion: """
             TEMPLATE is a kubectl-style JSONPath template over the JSON keys, e.g. \
-            jsonpath='{.nodes[*].name}'. Missing keys print nothing; a newline ends the output.
+            jsonpath='{.nodes[*].name}'. Missing keys print nothing; a newline ends the output. \
+            wide (not upstream) prints the usual table, then the prober's own scheduling delay \
+            and, per path, ICMP loss, jitter, RTT and the timeout learnt from it.
             """,
         valueName: "format")
 }
@@ -137,6 +140,7 @@ func render<T: Encodable>(_ value: T, as format: OutputFormat) throws -> String 
     switch format {
     case .json: return try GoJSON.commandOutput(value)
     case .yaml: return try GoYAML.commandOutput(value)
+    case .wide: throw ValidationError("-o wide is only available for `status`")
     case let .jsonpath(template):
         // Upstream sends an empty template down its plain JSON path.
         guard !template.isEmpty else { return try GoJSON.commandOutput(value) }
@@ -170,18 +174,30 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let client = try global.client(extra: probe ? GlobalOptions.probeDeadline : .zero)
-        let response: HealthStatusResponse
+        var wide = false
+        if case .wide = output { wide = true }
+        let response: HealthStatusResponse?
         do {
             response = probe
                 ? try await client.json(.PUT, "/v1beta/status/probe", as: HealthStatusResponse.self)
-                : try await client.json(.GET, "/v1beta/status", as: HealthStatusResponse.self)
+                : wide ? nil : try await client.json(.GET, "/v1beta/status", as: HealthStatusResponse.self)
         } catch {
             throw failure(probe ? "Cannot get status/probe" : "Cannot get status", error)
         }
-        if let output {
-            print(try render(response, as: output), terminator: "")
-        } else {
-            print(HealthStatusFormatter.format(response, verbose: verbose), terminator: "")
+        if wide {
+            let detail: WideStatusResponse
+            do {
+                detail = try await client.json(.GET, "/v1beta/status/wide", as: WideStatusResponse.self)
+            } catch {
+                throw failure("Cannot get status", error)
+            }
+            print(WideStatusFormatter.format(detail), terminator: "")
+        } else if let response {
+            if let output {
+                print(try render(response, as: output), terminator: "")
+            } else {
+                print(HealthStatusFormatter.format(response, verbose: verbose), terminator: "")
+            }
         }
     }
 }
@@ -193,6 +209,10 @@ struct Get: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .long], help: OutputFormat.help)
     var output: OutputFormat?
+
+    func validate() throws {
+        if case .wide = output { throw ValidationError("-o wide is only available for `status`") }
+    }
 
     func run() async throws {
         let response: HealthResponse

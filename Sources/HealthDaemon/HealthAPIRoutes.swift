@@ -23,6 +23,9 @@ public enum HealthAPIRoutes {
         router.get("/v1beta/status") { _, _ in
             JSONResponse.make(await prober.status())
         }
+        router.get("/v1beta/status/wide") { _, _ in
+            JSONResponse.make(await prober.wideStatus())
+        }
         router.put("/v1beta/status/probe") { _, _ in
             JSONResponse.make(await prober.probeNow())
         }

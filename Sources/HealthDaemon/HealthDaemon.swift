@@ -17,7 +17,11 @@ public struct HealthDaemonConfig: Sendable {
     public var responderAddresses: [String]
     public var responderPort: Int
     public var probeRatio: Double
-    public var icmpAttempts: Int
+    /// ICMP burst size, fast-detection timing.
+    public var probing: HealthProber.Settings
+    /// UDP port of the suspicion gossip, on the first responder address; nil: no gossip (each
+    /// agent then learns of a failure only from its own watch or sweep probes).
+    public var gossipPort: Int?
     /// Addresses serving Prometheus `/metrics` (upstream's agent port 9962); empty disables it.
     public var metricsAddresses: [String]
     public var metricsPort: Int
@@ -31,7 +35,10 @@ public struct HealthDaemonConfig: Sendable {
     public var worstPairs = 10
 
     public init(socketPath: String, socketGroup: gid_t? = nil, agent: APIEndpoint, responderAddresses: [String], responderPort: Int = 4240,
-                probeRatio: Double = 0.5, icmpAttempts: Int = 3, metricsAddresses: [String] = [], metricsPort: Int = 9962) {
+                probeRatio: Double = 0.5, probing: HealthProber.Settings = .init(), gossipPort: Int? = SuspicionGossip.defaultPort,
+                metricsAddresses: [String] = [], metricsPort: Int = 9962) {
+        self.probing = probing
+        self.gossipPort = gossipPort
         self.metricsAddresses = metricsAddresses
         self.metricsPort = metricsPort
         self.socketPath = socketPath
@@ -40,7 +47,6 @@ public struct HealthDaemonConfig: Sendable {
         self.responderAddresses = responderAddresses
         self.responderPort = responderPort
         self.probeRatio = probeRatio
-        self.icmpAttempts = icmpAttempts
     }
 }
 
@@ -57,7 +63,7 @@ public struct HealthDaemon: Sendable {
         let http = HTTPProbe(port: config.responderPort)
         let prober = HealthProber(source: AgentNodeSource(agent: config.agent), pinger: pinger, http: http,
                                   interval: try ProbeInterval(ratio: config.probeRatio),
-                                  icmpAttempts: config.icmpAttempts, metrics: HealthMetrics(worstK: config.worstPairs),
+                                  settings: config.probing, metrics: HealthMetrics(worstK: config.worstPairs),
                                   recorder: history, logger: logger)
         try UnixSocketFile.prepare(config.socketPath)
         let api = Application(
@@ -73,8 +79,11 @@ public struct HealthDaemon: Sendable {
             Application(router: MetricsRoutes.router(prober: prober, history: history?.store), server: HTTPServerLimits.standard.server,
                         configuration: .init(address: .hostname(address, port: config.metricsPort)), logger: logger)
         }
+        let gossip: [any Service] = zip(config.responderAddresses.prefix(1), [config.gossipPort].compactMap { $0 }).map {
+            SuspicionGossip(bindAddress: $0, port: $1, prober: prober, logger: logger)
+        }
         self.prober = prober
-        self.services = [api] + responders.map { $0 as any Service } + metrics.map { $0 as any Service }
+        self.services = [api] + responders.map { $0 as any Service } + metrics.map { $0 as any Service } + gossip
             + [ProberService(prober: prober, pinger: pinger, http: http, beforeFirstRound: config.beforeFirstRound)]
             + (history.map { [HistoryService(writer: $0)] } ?? [])
     }

@@ -89,6 +89,52 @@ public final class HealthMetrics: Sendable {
         }
     }
 
+    /// What fast detection did; counters without peer labels.
+    public enum DetectionEvent: String, Sendable {
+        case suspicionSent = "suspicion_sent", suspicionHeard = "suspicion_heard", down, recovered
+    }
+
+    public func detected(_ event: DetectionEvent) {
+        registry.makeCounter(descriptor: .init(namespace: "nethealth", metricName: "detection_events", unitName: "total",
+                                               helpText: "Fast-detection events of this agent: suspicions sent and heard, peers confirmed down by its own probe, peers recovered"),
+                             labels: [("event", event.rawValue)]).increment()
+    }
+
+    /// Loss, jitter and the prober's own scheduling delay, summarised over paths so that labels
+    /// stay bounded (per-path figures are in `cilium-health status -o wide`).
+    public func refresh(from wide: WideStatusResponse) {
+        refresh(from: wide.status)
+        for type in ["node", "endpoint"] {
+            let paths = wide.paths.filter { $0.type == type && $0.echoes > 0 }
+            let loss = paths.map { $0.lossPercent / 100 }
+            let jitter = paths.map { Double($0.jitter) / 1e9 }
+            for (name, help, values) in [
+                ("path_loss_ratio", "Fraction of ICMP echoes lost on this agent's paths (stat: mean or max over paths)", loss),
+                ("path_jitter_seconds", "RFC 3550 jitter of ICMP RTTs on this agent's paths (stat: mean or max over paths)", jitter),
+            ] {
+                for (stat, value) in [("mean", values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)),
+                                      ("max", values.max() ?? 0)] {
+                    registry.makeGauge(descriptor: .init(namespace: "nethealth", metricName: name, unitName: "", helpText: help),
+                                       labels: [("stat", stat), ("type", type)]).set(value)
+                }
+            }
+        }
+        let p = wide.prober
+        for (stat, value) in [("p50", p.schedulingDelayP50), ("p99", p.schedulingDelayP99), ("max", p.schedulingDelayMax)] {
+            registry.makeGauge(descriptor: .init(namespace: "nethealth", metricName: "prober_scheduling_delay_seconds", unitName: "",
+                                                 helpText: "How late the prober's timers fired over the last minute (a starved prober shows here, not as latency)"),
+                               labels: [("stat", stat)]).set(Double(value) / 1e9)
+        }
+        registry.makeGauge(descriptor: .init(namespace: "nethealth", metricName: "prober_icmp_bursts_per_second", unitName: "",
+                                             helpText: "ICMP bursts this agent sent per second over the last minute"))
+            .set(p.probesPerSecond)
+        for (state, count) in [("watched", p.watched.count), ("suspect", p.suspect), ("down", p.down.count)] {
+            registry.makeGauge(descriptor: .init(namespace: "nethealth", metricName: "detection_peers", unitName: "",
+                                                 helpText: "Peers this agent watches, suspects, or confirmed down"),
+                               labels: [("state", state)]).set(Double(count))
+        }
+    }
+
     public func exposition() -> String {
         registry.emitToString()
     }

@@ -10,22 +10,59 @@ import Logging
 /// Unlike upstream, results are visible as soon as each probe finishes (upstream publishes a round
 /// only at the next tick, so its API can be two intervals old: cilium#18559), and `probeNow` runs a
 /// bounded fresh round instead of returning the cache (cilium#2318, #38169).
+///
+/// Two loops: upstream's full sweep (`run`, interval formula and ratio unchanged) and fast
+/// detection (`runDetection`, driven by `DetectionScheduler`). Every ICMP probe is a sequenced
+/// burst whose timeout is learnt from the path's RTT, and feeds the path's loss and jitter.
 public actor HealthProber {
     struct PathResult {
         var icmp: ConnectivityStatus?
         var http: ConnectivityStatus?
+        /// When the probes behind `icmp` and `http` started: a slow probe (an HTTP timeout that began
+        /// during an outage) must not overwrite what a later one found (cilium#4484).
+        var icmpStarted: ContinuousClock.Instant?
+        var httpStarted: ContinuousClock.Instant?
+    }
+
+    public struct Settings: Sendable, Equatable {
+        /// Echoes per ICMP probe (upstream: up to 3, stopping at the first reply).
+        public var icmpBurst: Int
+        public var burstSpacing: Duration
+        public var detection: DetectionScheduler.Config
+
+        public static let burstRange = 1...20
+
+        public init(icmpBurst: Int = 5, burstSpacing: Duration = .milliseconds(20),
+                    detection: DetectionScheduler.Config = .init()) {
+            self.icmpBurst = icmpBurst
+            self.burstSpacing = burstSpacing
+            self.detection = detection
+        }
     }
 
     private let source: any NodeSource
     private let pinger: ICMPPinger
     private let http: HTTPProbe
     private let interval: ProbeInterval
-    private let icmpAttempts: Int
-    private let icmpDeadline: Duration
+    private let settings: Settings
     private let logger: Logger
     public nonisolated let metrics: HealthMetrics
     /// Told every finished probe result (the history); nil keeps nothing.
     private let recorder: (any ProbeRecorder)?
+    /// Suspicions for the gossip to send (one consumer).
+    public nonisolated let suspicions: AsyncStream<Suspicion>
+    private let suspicionSink: AsyncStream<Suspicion>.Continuation
+    private let origin = ContinuousClock.now
+    private var detector = DetectionScheduler(localName: "")
+    private var stats: [String: PathStatistics] = [:]
+    private var selfMeasure = ProberSelfMeasure()
+    /// Which node owns each probed address.
+    private var owner: [String: String] = [:]
+    /// Addresses whose HTTP probe failed: retried with backoff until it succeeds, so a responder
+    /// that was still starting (cilium#11874) or a path that healed does not stay red for an interval.
+    private var httpRetry: [String: (due: Duration, backoff: Duration)] = [:]
+    static let httpRetryFirst: Duration = .seconds(2)
+    static let httpRetryMax: Duration = .seconds(30)
 
     private var localName = ""
     private var clientID: Int64 = 0
@@ -38,7 +75,7 @@ public actor HealthProber {
     private var inFlightProbe: Task<HealthStatusResponse, Never>?
 
     public init(source: any NodeSource, pinger: ICMPPinger, http: HTTPProbe, interval: ProbeInterval,
-                icmpAttempts: Int = 3, icmpDeadline: Duration = .seconds(10), metrics: HealthMetrics = HealthMetrics(),
+                settings: Settings = Settings(), metrics: HealthMetrics = HealthMetrics(),
                 recorder: (any ProbeRecorder)? = nil, logger: Logger) {
         self.metrics = metrics
         self.recorder = recorder
@@ -46,11 +83,14 @@ public actor HealthProber {
         self.pinger = pinger
         self.http = http
         self.interval = interval
-        self.icmpAttempts = icmpAttempts
-        self.icmpDeadline = icmpDeadline
+        self.settings = settings
         self.logger = logger
         currentInterval = interval.duration(ipCount: 0)
+        (suspicions, suspicionSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(256))
     }
+
+    /// Time on the detection clock (the scheduler's injected time).
+    private var now: Duration { ContinuousClock.now - origin }
 
     // MARK: Nodes
 
@@ -70,8 +110,7 @@ public actor HealthProber {
             localName = diff.self_
             for removed in diff.nodesRemoved ?? [] { nodes[removed.name] = nil }
             for added in diff.nodesAdded ?? [] { nodes[added.name] = NodeProbeTargets(added) }
-            liveIPs = Set(targetIPs)
-            results = results.filter { liveIPs.contains($0.key) }
+            nodesChanged()
             return true
         } catch {
             if clientID != 0 || !nodes.isEmpty {
@@ -79,10 +118,22 @@ public actor HealthProber {
             }
             clientID = 0
             nodes = [:]
-            liveIPs = []
-            results = [:]
+            nodesChanged()
             return false
         }
+    }
+
+    private func nodesChanged() {
+        liveIPs = Set(targetIPs)
+        results = results.filter { liveIPs.contains($0.key) }
+        stats = stats.filter { liveIPs.contains($0.key) }
+        httpRetry = httpRetry.filter { liveIPs.contains($0.key) }
+        owner = [:]
+        for (name, node) in nodes { for ip in node.allIPs { owner[ip] = name } }
+        if detector.localName != localName {
+            detector = DetectionScheduler(localName: localName, config: settings.detection)
+        }
+        detector.setPeers(Array(nodes.keys), now: now)
     }
 
     // MARK: Status
@@ -97,6 +148,31 @@ public actor HealthProber {
             probeInterval: goDurationString(nanoseconds: currentInterval.nanoseconds),
             local: localName.isEmpty ? nil : SelfStatus(name: localName),
             nodes: list)
+    }
+
+    /// The status plus loss, jitter and learnt timeouts per path and the prober's self-measurement.
+    public func wideStatus() -> WideStatusResponse {
+        let t = now
+        var paths: [PathStatisticsStatus] = []
+        for name in nodes.keys.sorted() {
+            guard let node = nodes[name] else { continue }
+            for (type, ips) in [("node", node.host), ("endpoint", node.healthEndpoint)] {
+                for ip in ips {
+                    let s = stats[ip] ?? PathStatistics()
+                    paths.append(PathStatisticsStatus(
+                        node: name, ip: ip, type: type, echoes: s.echoes, replies: s.replies, lossPercent: s.loss * 100,
+                        jitter: Int64(s.jitterNanoseconds.rounded()), rtt: s.rtt.smoothed?.nanoseconds ?? 0,
+                        minRtt: s.minimumRTT ?? 0, timeout: s.rtt.timeout.nanoseconds))
+                }
+            }
+        }
+        let prober = ProberSelfStatus(
+            schedulingDelayP50: selfMeasure.delay(quantile: 0.5, now: t).nanoseconds,
+            schedulingDelayP99: selfMeasure.delay(quantile: 0.99, now: t).nanoseconds,
+            schedulingDelayMax: selfMeasure.delay(quantile: 1, now: t).nanoseconds,
+            probesPerSecond: selfMeasure.burstRate(now: t),
+            watched: detector.watched, suspect: detector.suspectCount, down: detector.downPeers)
+        return WideStatusResponse(status: status(), prober: prober, paths: paths)
     }
 
     private func addresses(_ ips: [String]) -> AddressesStatus? {
@@ -123,6 +199,15 @@ public actor HealthProber {
         while !Task.isCancelled, !(await refreshNodes()) {
             try? await Task.sleep(for: .seconds(1))
         }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.runDetection() }
+            await self.runSweep()
+            group.cancelAll()
+        }
+    }
+
+    /// Upstream's full sweep: every address once per interval.
+    private func runSweep() async {
         var first = true
         while !Task.isCancelled {
             let ips = targetIPs
@@ -172,40 +257,155 @@ public actor HealthProber {
         return result
     }
 
-    /// Launches one probe pair per IP. With `spreadOver`, launches are evenly spaced across it
-    /// (upstream's token bucket: one token per interval/ipCount, burst 1).
+    /// Launches one probe pair per IP, evenly spaced across `spreadOver` (upstream's token bucket:
+    /// one token per interval/ipCount, burst 1), or across `LaunchSchedule.quickSpread` when nil.
     func runRound(_ ips: [String], spreadOver: Duration?) async {
         roundStart = Date()
         let clockStart = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
-            let offsets = spreadOver.map { LaunchSchedule.offsets(count: ips.count, across: $0) }
+            let offsets = LaunchSchedule.offsets(count: ips.count, across: spreadOver ?? LaunchSchedule.quickSpread(count: ips.count))
             for (i, ip) in ips.enumerated() {
-                if let offset = offsets?[i], offset > .zero {
-                    do { try await Task.sleep(until: clockStart + offset, clock: .continuous) } catch { break }
+                if offsets[i] > .zero {
+                    do { try await Task.sleep(until: clockStart + offsets[i], clock: .continuous) } catch { break }
                 }
                 group.addTask { await self.probe(ip) }
             }
         }
     }
 
-    private func probe(_ ip: String) async {
+    /// A sweep probe: ICMP burst and HTTP at once, both published as upstream does. A failed burst
+    /// also makes the fast path confirm and then recheck the node, so its recovery shows at once.
+    private func probe(_ ip: String, icmp: Bool = true) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                let outcome = await self.pinger.ping(ip, attempts: self.icmpAttempts, deadline: self.icmpDeadline)
-                await self.record(ip, icmp: Self.status(outcome), unanswered: outcome.unanswered(attempts: self.icmpAttempts))
+            if icmp {
+                group.addTask {
+                    let started = ContinuousClock.now
+                    let burst = await self.burst(ip)
+                    let status = Self.status(burst.outcome)
+                    await self.record(ip, icmp: status, started: started, unanswered: burst.unanswered(failed: !status.status.isEmpty))
+                    if burst.sent, burst.received == 0 { await self.suspect(owning: ip) }
+                }
             }
-            group.addTask {
-                let outcome = await self.http.probe(ip)
-                await self.record(ip, http: Self.status(outcome))
+            group.addTask { await self.probeHTTP(ip) }
+        }
+    }
+
+    private func probeHTTP(_ ip: String) async {
+        let started = ContinuousClock.now
+        let outcome = await http.probe(ip)
+        record(ip, http: Self.status(outcome), started: started)
+        if case .ok = outcome {
+            httpRetry[ip] = nil
+        } else if liveIPs.contains(ip) {
+            let backoff = httpRetry[ip].map { min($0.backoff * 2, Self.httpRetryMax) } ?? Self.httpRetryFirst
+            httpRetry[ip] = (now + backoff, backoff)
+        }
+    }
+
+    /// HTTP retries that are due, taken out of the queue (a failure puts them back with more backoff).
+    private func takeDueHTTPRetries(now t: Duration) -> [String] {
+        let due = httpRetry.filter { $0.value.due <= t }.map(\.key)
+        for ip in due { httpRetry[ip]?.due = .seconds(Int64.max / 4) }
+        return due
+    }
+
+    /// One ICMP burst, timed out by what the path's RTT taught us; feeds the path's loss and jitter.
+    private func burst(_ ip: String) async -> ICMPBurst {
+        let timeout = stats[ip]?.rtt.timeout ?? RTTEstimator.initialTimeout
+        selfMeasure.burstSent(now: now)
+        let result = await pinger.burst(ip, count: settings.icmpBurst, spacing: settings.burstSpacing, timeout: timeout)
+        if result.sent, liveIPs.contains(ip) { stats[ip, default: PathStatistics()].observe(burst: result.rtts) }
+        return result
+    }
+
+    // MARK: Fast detection
+
+    /// Longest sleep of the detection loop, so a suspicion heard from another agent waits at most this.
+    static let detectionTick: Duration = .milliseconds(100)
+
+    /// Runs the probes `DetectionScheduler` asks for, until cancelled, and measures how late its own
+    /// timers fire (reported as the prober's scheduling delay).
+    func runDetection() async {
+        await withDiscardingTaskGroup { group in
+            var intended = now
+            while !Task.isCancelled {
+                let t = now
+                selfMeasure.timerFired(intended: intended, now: t)
+                for probe in detector.takeDue(now: t) {
+                    group.addTask { await self.fastProbe(probe) }
+                }
+                for ip in takeDueHTTPRetries(now: t) {
+                    group.addTask { await self.probeHTTP(ip) }
+                }
+                intended = max(t, min(detector.nextDue ?? t + Self.detectionTick, t + Self.detectionTick))
+                do { try await Task.sleep(until: origin + intended, clock: .continuous) } catch { break }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// A watch probe publishes only successes (a failure is a suspicion until confirmed); a
+    /// confirmation or recheck publishes whatever it finds, address by address.
+    private func fastProbe(_ probe: DetectionScheduler.Probe) async {
+        let ips = nodes[probe.peer].map { probe.reason == .watch ? Array($0.host.prefix(1)) : $0.allIPs } ?? []
+        let started = ContinuousClock.now
+        let bursts = await withTaskGroup(of: (String, ICMPBurst).self) { group in
+            for ip in ips { group.addTask { (ip, await self.burst(ip)) } }
+            var all: [(String, ICMPBurst)] = []
+            while let next = await group.next() { all.append(next) }
+            return all
+        }
+        for (ip, burst) in bursts where probe.reason != .watch || burst.received > 0 {
+            record(ip, icmp: Self.status(burst.outcome), started: started)
+        }
+        let answered = !bursts.isEmpty && bursts.allSatisfy { $0.1.received > 0 }
+        for event in detector.finished(probe, answered: answered, now: now) {
+            switch event {
+            case .suspect(let peer):
+                metrics.detected(.suspicionSent)
+                let recipients = nodes.filter { $0.key != peer && $0.key != localName }.keys.sorted()
+                    .compactMap { nodes[$0]?.host.first }
+                suspicionSink.yield(Suspicion(peer: peer, recipients: recipients))
+            case .down(let peer):
+                metrics.detected(.down)
+                logger.info("peer unreachable (confirmed by direct probe)", metadata: ["peer": "\(peer)"])
+            case .recovered(let peer):
+                metrics.detected(.recovered)
+                logger.info("peer reachable again", metadata: ["peer": "\(peer)"])
+                // The HTTP results of the outage would otherwise stand until the sweep comes round.
+                await withTaskGroup(of: Void.self) { group in
+                    for ip in nodes[peer]?.allIPs ?? [] { group.addTask { await self.probe(ip, icmp: false) } }
+                }
             }
         }
     }
 
-    private func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil, unanswered: Int = 0) {
+    /// Another agent's watch probe of `peer` failed: confirm with our own probe.
+    public func suspicionHeard(_ peer: String) {
+        if detector.suspicionHeard(peer, now: now) { metrics.detected(.suspicionHeard) }
+    }
+
+    private func suspect(owning ip: String) {
+        guard let peer = owner[ip], peer != localName else { return }
+        detector.suspicionHeard(peer, now: now)
+    }
+
+    /// The one place a finished probe's result is published (the status, and anything that records it).
+    private func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil,
+                        started: ContinuousClock.Instant, unanswered: Int = 0) {
         // A node may have vanished while its probe ran: its result is dropped.
         guard liveIPs.contains(ip) else { return }
-        if let icmp { results[ip, default: PathResult()].icmp = icmp }
-        if let http { results[ip, default: PathResult()].http = http }
+        var r = results[ip] ?? PathResult()
+        if let icmp, r.icmpStarted.map({ $0 <= started }) ?? true {
+            r.icmp = icmp
+            r.icmpStarted = started
+        }
+        if let http, r.httpStarted.map({ $0 <= started }) ?? true {
+            r.http = http
+            r.httpStarted = started
+        }
+        results[ip] = r
+        // Every finished probe goes to the history, also one a later probe's result overtook.
         if let recorder, let status = icmp ?? http,
            let target = nodes.values.lazy.compactMap({ $0.historyTarget(ip, protocol: icmp != nil ? "icmp" : "http") }).first {
             recorder.record(ProbeResult(target: target, status: status, unanswered: unanswered))

@@ -7,3 +7,12 @@ public enum LaunchSchedule {
         return (0..<count).map { interval * (Double($0) / Double(count)) }
     }
 }
+
+extension LaunchSchedule {
+    /// How a round that should finish at once (the first one, `status --probe`) is spread: 5 ms
+    /// between launches, 1 s at most. Probes launched in the same instant compete for the CPU
+    /// (the local responder answers the node's own probes in-process) and that shows up as latency.
+    public static func quickSpread(count: Int) -> Duration {
+        min(.milliseconds(5) * count, .seconds(1))
+    }
+}

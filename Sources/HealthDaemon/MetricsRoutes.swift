@@ -9,10 +9,10 @@ public enum MetricsRoutes {
     public static func router(prober: HealthProber, history: HistoryStore? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/metrics") { _, _ -> Response in
-            let status = await prober.status()
-            prober.metrics.refresh(from: status)
+            let wide = await prober.wideStatus()
+            prober.metrics.refresh(from: wide)
             if let history, let recent = try? await history.recent(HistoryMetrics.window, now: Date()) {
-                prober.metrics.history.refresh(local: status.local?.name, recent: recent)
+                prober.metrics.history.refresh(local: await prober.status().local?.name, recent: recent)
             }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"

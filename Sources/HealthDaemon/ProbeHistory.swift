@@ -14,15 +14,10 @@ extension NodeProbeTargets {
     }
 }
 
-extension ICMPOutcome {
-    /// Echoes sent and never answered: the retries before the answered one, or every echo but
-    /// one for a timeout (the failure itself is the last).
-    func unanswered(attempts: Int) -> Int {
-        switch self {
-        case .reply(_, let attempt): return attempt - 1
-        case .timedOut: return max(0, attempts - 1)
-        case .failed: return 0
-        }
+extension ICMPBurst {
+    /// Echoes of the burst never answered, besides the one failure a failed probe records itself.
+    func unanswered(failed: Bool) -> Int {
+        max(0, rtts.count - received - (failed ? 1 : 0))
     }
 }
 

@@ -23,3 +23,23 @@ public struct ICMPPingerError: Error, CustomStringConvertible, Sendable {
 public enum ICMPFamily: Sendable, Hashable {
     case v4, v6
 }
+
+/// Result of one sequenced burst of echoes.
+public struct ICMPBurst: Sendable, Equatable {
+    /// Upstream's view of the burst: the first answered echo's RTT, a timeout, or the error.
+    public var outcome: ICMPOutcome
+    /// Per echo, in send order: the reply's RTT in nanoseconds, nil if none came in time.
+    public var rtts: [Int64?]
+
+    public init(outcome: ICMPOutcome, rtts: [Int64?]) {
+        self.outcome = outcome
+        self.rtts = rtts
+    }
+
+    public var received: Int { rtts.count { $0 != nil } }
+    /// Whether the echoes went out at all (an error such as an invalid address sends none).
+    public var sent: Bool {
+        if case .failed = outcome { return false }
+        return true
+    }
+}

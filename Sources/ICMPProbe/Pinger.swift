@@ -69,27 +69,45 @@ public final class ICMPPinger: Sendable {
     /// pinger is closed or the calling task is cancelled).
     public func ping(_ address: String, attempts: Int = 3, spacing: Duration = .milliseconds(100),
                      deadline: Duration = .seconds(10)) async -> ICMPOutcome {
+        await run(address, attempts: max(1, attempts), burst: false, spacing: spacing, deadline: { _ in deadline }).outcome
+    }
+
+    /// Sends `count` sequenced echoes `spacing` apart and waits for every reply, up to `timeout` after
+    /// the last echo, so the result carries per-echo loss and RTTs (for loss and jitter), not just the
+    /// first answer. Ends as soon as every echo is answered.
+    public func burst(_ address: String, count: Int = 5, spacing: Duration = .milliseconds(20),
+                      timeout: Duration = .seconds(1)) async -> ICMPBurst {
+        let count = max(1, count)
+        let finished = await run(address, attempts: count, burst: true, spacing: spacing,
+                                 deadline: { _ in spacing * (count - 1) + timeout })
+        return ICMPBurst(outcome: finished.outcome, rtts: finished.rtts.count == count ? finished.rtts
+                                                                                        : [Int64?](repeating: nil, count: count))
+    }
+
+    private func run(_ address: String, attempts: Int, burst: Bool, spacing: Duration,
+                     deadline: (Int) -> Duration) async -> ProbeTable.Finished {
         let start = ContinuousClock.now
-        guard let target = Target.parse(address) else { return .failed("invalid address \"\(address)\"") }
+        func failed(_ text: String) -> ProbeTable.Finished { .init(outcome: .failed(text), rtts: []) }
+        guard let target = Target.parse(address) else { return failed("invalid address \"\(address)\"") }
         guard let sock = target.family == .v4 ? v4 : v6 else {
-            return .failed((target.family == .v4 ? v4Error : v6Error) ?? "address family not supported")
+            return failed((target.family == .v4 ? v4Error : v6Error) ?? "address family not supported")
         }
-        guard let probe = table.register(family: target.family, target: target.key) else {
-            return .failed("pinger closed")
+        guard let probe = table.register(family: target.family, target: target.key, burst: burst ? attempts : nil) else {
+            return failed("pinger closed")
         }
-        let attempts = max(1, attempts)
-        return await withTaskGroup(of: Void.self, returning: ICMPOutcome.self) { group in
+        let end = start + deadline(attempts)
+        return await withTaskGroup(of: Void.self, returning: ProbeTable.Finished.self) { group in
             group.addTask {
                 await self.drive(probe: probe, sock: sock, target: target, attempts: attempts,
-                                 spacing: spacing, end: start + deadline, start: start)
+                                 spacing: spacing, end: end, start: start)
             }
-            let outcome = await withTaskCancellationHandler {
+            let finished = await withTaskCancellationHandler {
                 await table.wait(probe)
             } onCancel: {
                 table.finish(probe, .failed("cancelled"))
             }
             group.cancelAll()  // wakes the driver's sleep at once
-            return outcome
+            return finished
         }
     }
 

@@ -12,9 +12,19 @@ final class ProbeTable: Sendable {
     struct Probe {
         let family: ICMPFamily
         let target: AddrKey
+        /// Burst probes wait for every echo; nil: the first reply finishes the probe.
+        let burst: Int?
         var seqs: [UInt16] = []
+        /// Per echo (1-based attempt - 1): the RTT of its reply, if one came.
+        var rtts: [Int64?] = []
         var outcome: ICMPOutcome?
-        var continuation: CheckedContinuation<ICMPOutcome, Never>?
+        var continuation: CheckedContinuation<Finished, Never>?
+    }
+
+    /// What a waiting probe is resumed with.
+    struct Finished: Sendable {
+        var outcome: ICMPOutcome
+        var rtts: [Int64?]
     }
 
     struct State {
@@ -38,12 +48,13 @@ final class ProbeTable: Sendable {
     }
 
     /// Registers a probe; nil once the pinger is closed.
-    func register(family: ICMPFamily, target: AddrKey) -> UInt64? {
+    func register(family: ICMPFamily, target: AddrKey, burst: Int? = nil) -> UInt64? {
         state.withLock { s in
             if s.closed { return nil }
             let id = s.nextProbe
             s.nextProbe &+= 1
-            s.probes[id] = Probe(family: family, target: target)
+            s.probes[id] = Probe(family: family, target: target, burst: burst,
+                                 rtts: [Int64?](repeating: nil, count: burst ?? 0))
             return id
         }
     }
@@ -73,13 +84,13 @@ final class ProbeTable: Sendable {
     }
 
     /// Suspends until the probe has an outcome (possibly already available).
-    func wait(_ probe: UInt64) async -> ICMPOutcome {
-        await withCheckedContinuation { (c: CheckedContinuation<ICMPOutcome, Never>) in
-            let ready: ICMPOutcome? = state.withLock { s in
-                guard let p = s.probes[probe] else { return .failed("pinger closed") }
+    func wait(_ probe: UInt64) async -> Finished {
+        await withCheckedContinuation { (c: CheckedContinuation<Finished, Never>) in
+            let ready: Finished? = state.withLock { s in
+                guard let p = s.probes[probe] else { return Finished(outcome: .failed("pinger closed"), rtts: []) }
                 if let o = p.outcome {
                     s.probes[probe] = nil
-                    return o
+                    return Finished(outcome: o, rtts: p.rtts)
                 }
                 s.probes[probe]?.continuation = c
                 return nil
@@ -89,19 +100,25 @@ final class ProbeTable: Sendable {
     }
 
     /// Sets the outcome if none yet; the first caller wins, later ones are ignored.
+    /// A burst that ends at its deadline with some replies is a reply (its first answered echo), not a timeout.
     func finish(_ probe: UInt64, _ outcome: ICMPOutcome) {
-        let c = state.withLock { s in Self.finishLocked(&s, probe, outcome) }
-        c?.resume(returning: outcome)
+        let resumed = state.withLock { s in Self.finishLocked(&s, probe, outcome) }
+        if let resumed { resumed.0.resume(returning: resumed.1) }
     }
 
-    private static func finishLocked(_ s: inout State, _ probe: UInt64, _ outcome: ICMPOutcome)
-        -> CheckedContinuation<ICMPOutcome, Never>?
+    private static func finishLocked(_ s: inout State, _ probe: UInt64, _ proposed: ICMPOutcome)
+        -> (CheckedContinuation<Finished, Never>, Finished)?
     {
         guard let p = s.probes[probe], p.outcome == nil else { return nil }
+        var outcome = proposed
+        if p.burst != nil, case .timedOut = proposed,
+           let first = p.rtts.firstIndex(where: { $0 != nil }), let rtt = p.rtts[first] {
+            outcome = .reply(rttNanoseconds: rtt, attempt: first + 1)
+        }
         for seq in p.seqs { s.seqs[seq] = nil }  // late replies to these sequences now match nothing
         if let c = p.continuation {
             s.probes[probe] = nil
-            return c
+            return (c, Finished(outcome: outcome, rtts: p.rtts))
         }
         s.probes[probe]?.outcome = outcome
         s.probes[probe]?.seqs = []
@@ -110,29 +127,33 @@ final class ProbeTable: Sendable {
 
     /// Called by a receive thread for each echo reply carrying our identifier and nonce. Matches sequence,
     /// family and source address; anything else is ignored.
+    /// A burst probe records every reply and finishes once all its echoes are answered.
     func deliver(family: ICMPFamily, sequence: UInt16, source: AddrKey, receivedAt: Int64) {
-        var outcome = ICMPOutcome.timedOut
-        let c: CheckedContinuation<ICMPOutcome, Never>? = state.withLock { s in
+        let resumed: (CheckedContinuation<Finished, Never>, Finished)? = state.withLock { s in
             guard let e = s.seqs[sequence], e.sentAt != 0,
                   let p = s.probes[e.probe], p.family == family, p.target == source
             else { return nil }
-            outcome = .reply(rttNanoseconds: max(1, receivedAt - e.sentAt), attempt: e.attempt)
-            return Self.finishLocked(&s, e.probe, outcome)
+            let rtt = max(1, receivedAt - e.sentAt)
+            guard let count = p.burst else {
+                return Self.finishLocked(&s, e.probe, .reply(rttNanoseconds: rtt, attempt: e.attempt))
+            }
+            s.seqs[sequence] = nil  // a duplicate reply counts once
+            let index = e.attempt - 1
+            guard index < count, s.probes[e.probe]?.rtts[index] == nil else { return nil }
+            s.probes[e.probe]?.rtts[index] = rtt
+            guard s.probes[e.probe]?.rtts.allSatisfy({ $0 != nil }) == true else { return nil }
+            return Self.finishLocked(&s, e.probe, .timedOut)
         }
-        c?.resume(returning: outcome)
+        if let resumed { resumed.0.resume(returning: resumed.1) }
     }
 
     /// Fails every in-flight probe and refuses new ones.
     func closeAll() {
-        let pending: [CheckedContinuation<ICMPOutcome, Never>] = state.withLock { s in
+        let pending: [(CheckedContinuation<Finished, Never>, Finished)] = state.withLock { s in
             s.closed = true
-            var cs: [CheckedContinuation<ICMPOutcome, Never>] = []
-            for id in Array(s.probes.keys) {
-                if let c = Self.finishLocked(&s, id, .failed("pinger closed")) { cs.append(c) }
-            }
-            return cs
+            return Array(s.probes.keys).compactMap { Self.finishLocked(&s, $0, .failed("pinger closed")) }
         }
-        for c in pending { c.resume(returning: .failed("pinger closed")) }
+        for (c, f) in pending { c.resume(returning: f) }
     }
 
     var inFlight: Int { state.withLock { $0.probes.count } }

@@ -42,6 +42,15 @@ final class MetricsConformanceTests: XCTestCase {
         XCTAssertEqual((lint.stdout + lint.stderr).trimmingCharacters(in: .whitespacesAndNewlines), "", "promtool found problems")
 
         let exposition = Exposition(text)
+        // Ours, beside upstream's: summaries over paths, so labels stay bounded (no peer, no address).
+        XCTAssertEqual(Set(exposition.samples("nethealth_path_loss_ratio").map { "\($0.label("type") ?? "")/\($0.label("stat") ?? "")" }),
+                       ["node/mean", "node/max", "endpoint/mean", "endpoint/max"])
+        XCTAssertEqual(exposition.samples("nethealth_prober_scheduling_delay_seconds").count, 3)
+        XCTAssertEqual(exposition.samples("nethealth_detection_peers").count, 3)
+        for family in ["nethealth_path_loss_ratio", "nethealth_path_jitter_seconds", "nethealth_prober_scheduling_delay_seconds"] {
+            XCTAssertTrue(exposition.samples(family).allSatisfy { $0.labels.allSatisfy { !$0.1.contains(".") || Double($0.1) != nil } },
+                          "\(family) carries no address")
+        }
         for family in Self.upstream {
             XCTAssertEqual(exposition.types[family.name], family.type, family.name)
             XCTAssertEqual(exposition.helps[family.name], family.help, family.name)

@@ -18,6 +18,7 @@ struct ProbeOptions: ParsableArguments {
     @Option(name: .customLong("spacing-ms"), help: "Milliseconds between echoes.") var spacingMs = 100
     @Option(name: .customLong("deadline-ms"), help: "Overall deadline per address in milliseconds.") var deadlineMs = 10_000
     @Option(help: "Maximum probes in flight (0 = all at once).") var concurrency = 0
+    @Option(help: "Send a sequenced burst of this many echoes per address, waiting for all (the health prober's probe); 0: upstream's first-reply-wins attempts.") var burst = 0
     @Option(help: "File with one address per line.") var file: String?
     @Argument(help: "Addresses to probe.") var addresses: [String] = []
 
@@ -48,8 +49,12 @@ func probeAll(_ pinger: ICMPPinger, _ addrs: [String], _ o: ProbeOptions) async 
             let i = next, a = addrs[i]
             next += 1
             group.addTask {
-                (i, await pinger.ping(a, attempts: o.attempts, spacing: .milliseconds(o.spacingMs),
-                                      deadline: .milliseconds(o.deadlineMs)))
+                guard o.burst > 0 else {
+                    return (i, await pinger.ping(a, attempts: o.attempts, spacing: .milliseconds(o.spacingMs),
+                                                 deadline: .milliseconds(o.deadlineMs)))
+                }
+                return (i, await pinger.burst(a, count: o.burst, spacing: .milliseconds(o.spacingMs),
+                                              timeout: .milliseconds(o.deadlineMs)).outcome)
             }
         }
         while next < addrs.count && next < window { launch() }
