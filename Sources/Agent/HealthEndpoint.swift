@@ -17,6 +17,13 @@ struct HealthEndpoint {
         remove()
         let h = namespace
         try Netns.add(h)
+        if spec.ipv6 {
+            // No duplicate address detection on either end: while the veth's link-local addresses are
+            // tentative (~1.5 s) neighbour discovery fails, and a probe right after `up` (5 echoes in
+            // 100 ms) would read the endpoint's IPv6 address as unreachable.
+            try Netns.sysctl(h, ["net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0"])
+            try Command.check(["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"])
+        }
         try Command.check(["ip", "link", "add", "lxc_health", "type", "veth", "peer", "name", "cilium", "netns", h])
         try Command.check(["ip", "addr", "add", "\(node.routerIPv4)/32", "dev", "lxc_health"])
         try Command.check(["ip", "link", "set", "lxc_health", "up"])

@@ -282,7 +282,7 @@ public actor HealthProber {
                     let started = ContinuousClock.now
                     let burst = await self.burst(ip)
                     let status = Self.status(burst.outcome)
-                    await self.record(ip, icmp: status, started: started, unanswered: burst.unanswered(failed: !status.status.isEmpty))
+                    await self.record(ip, icmp: status, started: started, echoes: burst.sent ? burst.rtts : nil)
                     if burst.sent, burst.received == 0 { await self.suspect(owning: ip) }
                 }
             }
@@ -392,7 +392,7 @@ public actor HealthProber {
 
     /// The one place a finished probe's result is published (the status, and anything that records it).
     private func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil,
-                        started: ContinuousClock.Instant, unanswered: Int = 0) {
+                        started: ContinuousClock.Instant, echoes: [Int64?]? = nil) {
         // A node may have vanished while its probe ran: its result is dropped.
         guard liveIPs.contains(ip) else { return }
         var r = results[ip] ?? PathResult()
@@ -405,10 +405,18 @@ public actor HealthProber {
             r.httpStarted = started
         }
         results[ip] = r
-        // Every finished probe goes to the history, also one a later probe's result overtook.
+        // Every finished probe goes to the history, also one a later probe's result overtook; an
+        // ICMP burst as one sample per echo, so loss and percentiles count echoes.
         if let recorder, let status = icmp ?? http,
            let target = nodes.values.lazy.compactMap({ $0.historyTarget(ip, protocol: icmp != nil ? "icmp" : "http") }).first {
-            recorder.record(ProbeResult(target: target, status: status, unanswered: unanswered))
+            if let echoes, !echoes.isEmpty {
+                for rtt in echoes {
+                    let echo = rtt.map { ConnectivityStatus(latency: max(1, $0)) } ?? ConnectivityStatus(status: "Connection timed out")
+                    recorder.record(ProbeResult(target: target, status: echo, unanswered: 0))
+                }
+            } else {
+                recorder.record(ProbeResult(target: target, status: status, unanswered: 0))
+            }
         }
     }
 

@@ -14,13 +14,6 @@ extension NodeProbeTargets {
     }
 }
 
-extension ICMPBurst {
-    /// Echoes of the burst never answered, besides the one failure a failed probe records itself.
-    func unanswered(failed: Bool) -> Int {
-        max(0, rtts.count - received - (failed ? 1 : 0))
-    }
-}
-
 extension ProbeResult {
     init(target: HistoryTarget, status: ConnectivityStatus, unanswered: Int, time: Date = Date()) {
         self.init(target: target, time: time, rttNanoseconds: status.status.isEmpty ? status.latency : nil,
