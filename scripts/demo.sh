@@ -21,9 +21,9 @@ echo; echo "== the troubleshooting guide's workflow: kubectl apply of connectivi
 kubectl create ns cilium-test
 until kubectl get serviceaccount default -n cilium-test >/dev/null 2>&1; do sleep 0.5; done
 kubectl apply -n cilium-test -f examples/connectivity-check/connectivity-check.yaml
-# The external checks need the internet and the deny check needs policy from the API (not enforced yet).
+# The external checks need the internet (the deny check passes: the node agents enforce the CNP).
 kubectl wait -n cilium-test --for=condition=Available --timeout=2m $(kubectl get deploy -n cilium-test -o name \
-  | grep -v -e pod-to-external -e pod-to-a-denied-cnp)
+  | grep -v -e pod-to-external)
 kubectl get pods -n cilium-test -o wide
 echo; echo "== why pod-to-external-1111 is not ready (kubectl describe pod)"
 kubectl describe pod -n cilium-test -l name=pod-to-external-1111 | sed -n '/^Events:/,$p'
