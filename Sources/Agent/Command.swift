@@ -69,9 +69,10 @@ private final class CapturedOutput {
         readFD = reader
         if let contents {
             let ok = contents.withUnsafeBytes { raw -> Bool in
+                guard let base = raw.baseAddress else { return true }  // nothing to write
                 var offset = 0
                 while offset < raw.count {
-                    let n = write(fd, raw.baseAddress!.advanced(by: offset), raw.count - offset)
+                    let n = write(fd, base.advanced(by: offset), raw.count - offset)
                     if n <= 0 { return false }
                     offset += n
                 }
