@@ -237,7 +237,7 @@ struct Run: AsyncParsableCommand {
             if let drops {
                 // The stream is a few ms behind the kernel: let the last probes' drops arrive.
                 try? await Task.sleep(for: .milliseconds(300))
-                let bySource = drops.countsBySourcePod()
+                let bySource = drops.finish()
                 for i in result.outcome.results.indices where result.outcome.results[i].outcome != .skipped {
                     let pod = result.checkPods[result.outcome.results[i].name]
                     result.outcome.results[i].drops = pod.map { bySource[$0] ?? 0 } ?? 0
@@ -292,6 +292,7 @@ func progress(_ line: String) {
 private final class DropCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var records: [DropRecord] = []
+    private var finished = false
     private var tasks: [Task<Void, Never>] = []
 
     init(local: LocalCluster, nodes: [String], echo: Bool) {
@@ -300,7 +301,12 @@ private final class DropCollector: @unchecked Sendable {
             tasks.append(Task { [weak self] in
                 do {
                     for try await record in AgentMonitorClient.drops(socketPath: socket) {
-                        self?.lock.withLock { self?.records.append(record) }
+                        // After `finish` nothing is kept or printed: --monitor shows exactly what the report counts.
+                        guard let self, self.lock.withLock({ () -> Bool in
+                            guard !self.finished else { return false }
+                            self.records.append(record)
+                            return true
+                        }) else { break }
                         if echo { progress(record.summary) }
                     }
                 } catch {
@@ -310,9 +316,12 @@ private final class DropCollector: @unchecked Sendable {
         }
     }
 
-    /// `namespace/name` of the sending pod → drops.
-    func countsBySourcePod() -> [String: Int] {
-        lock.withLock { records.reduce(into: [:]) { counts, r in if let pod = r.sourcePod { counts[pod, default: 0] += 1 } } }
+    /// Stops collecting and returns `namespace/name` of the sending pod → drops.
+    func finish() -> [String: Int] {
+        lock.withLock {
+            finished = true
+            return records.reduce(into: [:]) { counts, r in if let pod = r.sourcePod { counts[pod, default: 0] += 1 } }
+        }
     }
 
     func stop() { lock.withLock { tasks }.forEach { $0.cancel() } }
