@@ -137,9 +137,20 @@ final class Topology: Sendable {
         }
     }
 
+    /// Deletes both namespaces, retrying: a CI run once left a pair behind after a teardown whose `ip netns del`
+    /// failed silently under load. A namespace that survives every attempt is reported with the last error.
     func tearDown() {
-        _ = try? run(["ip", "netns", "del", prober])
-        _ = try? run(["ip", "netns", "del", target])
+        var lastError = ""
+        for attempt in 0..<10 {
+            let left = [prober, target].filter { FileManager.default.fileExists(atPath: "/run/netns/\($0)") }
+            if left.isEmpty { return }
+            if attempt > 0 { usleep(200_000) }
+            for ns in left {
+                do { try run(["ip", "netns", "del", ns]) } catch { lastError = "\(error)" }
+            }
+        }
+        if [prober, target].allSatisfy({ !FileManager.default.fileExists(atPath: "/run/netns/\($0)") }) { return }
+        FileHandle.standardError.write(Data("icmpt teardown: \(prober)/\(target) not deleted: \(lastError)\n".utf8))
     }
 }
 
