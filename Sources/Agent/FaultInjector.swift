@@ -11,7 +11,9 @@ import Foundation
 /// expression (CONFIG_NFT_QUEUE) but has the xt NFQUEUE target through nft_compat.
 public struct FaultSpec: Codable, Sendable, Equatable {
     public enum Drop: String, Codable, Sendable, CaseIterable {
-        case icmp, http, all
+        /// `dataplane` is `all` except traffic with the control plane: the node stays Ready in the API
+        /// and its kubelet keeps writing pod status, while its pods and health paths lose the network.
+        case icmp, http, all, dataplane
     }
 
     public var drop: Set<Drop> = []
@@ -37,8 +39,9 @@ public struct FaultSpec: Codable, Sendable, Equatable {
     /// NFQUEUE numbers are per network namespace, so every node can use the same one.
     static let delayQueue = 4240
 
-    /// The complete nft table; replaced atomically on every change.
-    func ruleset() -> String {
+    /// The complete nft table; replaced atomically on every change. `controlPlane` are the addresses
+    /// a `dataplane` black hole still lets through.
+    func ruleset(controlPlane: [String] = []) -> String {
         var inbound: [String] = []
         var outbound: [String] = []
         if drop.contains(.all) {
@@ -56,6 +59,20 @@ public struct FaultSpec: Codable, Sendable, Equatable {
         if let loss = lossPercent, loss > 0 {
             inbound.append("iifname \"eth0\" numgen random mod 100 < \(loss) drop")
         }
+        if drop.contains(.dataplane), !drop.contains(.all) {
+            // Last, so loss and the other drops still apply to control-plane traffic.
+            let v4 = controlPlane.filter { !$0.contains(":") }, v6 = controlPlane.filter { $0.contains(":") }
+            if !v4.isEmpty {
+                inbound.append("iifname \"eth0\" ip saddr { \(v4.joined(separator: ", ")) } accept")
+                outbound.append("oifname \"eth0\" ip daddr { \(v4.joined(separator: ", ")) } accept")
+            }
+            if !v6.isEmpty {
+                inbound.append("iifname \"eth0\" ip6 saddr { \(v6.joined(separator: ", ")) } accept")
+                outbound.append("oifname \"eth0\" ip6 daddr { \(v6.joined(separator: ", ")) } accept")
+            }
+            inbound.append("iifname \"eth0\" drop")
+            outbound.append("oifname \"eth0\" drop")
+        }
         func chain(_ name: String, _ hook: String, _ rules: [String]) -> String {
             "  chain \(name) {\n    type filter hook \(hook) priority -10; policy accept;\n"
                 + rules.map { "    \($0)\n" }.joined() + "  }\n"
@@ -67,10 +84,11 @@ public struct FaultSpec: Codable, Sendable, Equatable {
             + "}\n"
     }
 
-    func apply(namespace ns: String) throws {
+    func apply(namespace ns: String, controlPlane: [String] = []) throws {
         // One nft transaction: declaring the table first makes the delete valid even when it does
         // not exist yet, and the node never passes through an unfaulted state between changes.
-        let script = "table inet \(Self.table)\ndelete table inet \(Self.table)\n" + (hasNftRules ? ruleset() : "")
+        let script = "table inet \(Self.table)\ndelete table inet \(Self.table)\n"
+            + (hasNftRules ? ruleset(controlPlane: controlPlane) : "")
         let r = try Netns.exec(ns, ["nft", "-f", "-"], input: script)
         guard r.status == 0 else { throw AgentError("nft failed in \(ns): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
         try applyDelay(namespace: ns)

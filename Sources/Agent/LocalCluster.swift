@@ -284,7 +284,7 @@ public struct LocalCluster {
             if old.delayMs != ms || runningDelay(node) == nil { try startDelay(node: node, ms: ms) }
         }
         do {
-            try fault.apply(namespace: layout.nodeNamespace(node))
+            try fault.apply(namespace: layout.nodeNamespace(node), controlPlane: spec.kubernetes.map { [$0.apiServerIPv4] } ?? [])
         } catch {
             if old.delayMs == nil { stopDelay(node: node) }
             throw error

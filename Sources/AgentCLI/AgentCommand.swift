@@ -195,7 +195,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var cluster: ClusterOptions
         @Argument(help: "Node name, e.g. node-2.")
         var node: String
-        @Option(name: .long, help: "Drop traffic: icmp (echo), http (TCP 4240) or all (black-hole).")
+        @Option(name: .long, help: "Drop traffic: icmp (echo), http (TCP 4240), all (black-hole), or dataplane (black-hole except the control plane: the node stays Ready and its pods keep their status in the API, but lose the network).")
         var drop: FaultSpec.Drop?
         @Option(name: .long, parsing: .unconditional, help: "Drop this percentage (1-100) of inbound packets at random.")
         var loss: Int?
@@ -206,7 +206,7 @@ struct ClusterCommand: AsyncParsableCommand {
 
         func validate() throws {
             if drop == nil, loss == nil, delay == nil, !clear {
-                throw ValidationError("give --drop icmp|http|all, --loss PCT, --delay MS or --clear")
+                throw ValidationError("give --drop icmp|http|all|dataplane, --loss PCT, --delay MS or --clear")
             }
             if let loss, !(1...100).contains(loss) { throw ValidationError("--loss must be 1-100, got \(loss)") }
             if let delay, !(1...FaultSpec.maxDelayMs).contains(delay) {

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import HealthAPI
 import XCTest
 
 /// `conntest run` through the Kubernetes API on a local cluster with a control plane: the same
@@ -150,6 +151,44 @@ final class ConnTestKubeRunTests: XCTestCase {
         XCTAssertEqual(try RunReport(json: v6.stdout).result("pod-to-b-multi-node-clusterip"), "fail")
         let v4 = try cluster.conntestRun(check, timeout: 90)
         XCTAssertEqual(v4.status, 0, "IPv4 is untouched: \(v4.stdout)\(v4.stderr)")
+    }
+
+    /// A node whose data plane is black-holed (the control plane still reaches it, so it stays Ready
+    /// and its kubelet keeps writing status): on two nodes every multi-node check crosses the hole
+    /// and fails, every intra-node check stays on its node and passes, and cilium-health on the
+    /// other node shows the same node unreachable.
+    func testBlackHoledDataPlaneFailsExactlyTheMultiNodeChecks() throws {
+        guard (try? ControlPlaneBinaries.locate()) != nil else { return XCTFail("run scripts/build-kubernetes.sh") }
+        let cluster = try ClusterFixture(nodes: 2, kubernetes: true)
+        defer { cluster.down() }
+        try cluster.fault("node-2", ["--drop", "dataplane"])
+        let run = try cluster.conntestRun(["-o", "json", "--timeout", "60s"], timeout: 120)
+        XCTAssertEqual(run.status, 1, run.stdout + run.stderr)
+        let report = try RunReport(json: run.stdout)
+        let multi = report.checks.filter { $0.topology == "multi-node" && $0.result != "skipped" }
+        let intra = report.checks.filter { $0.topology == "intra-node" && $0.result != "skipped" }
+        XCTAssertGreaterThanOrEqual(multi.count, 4, run.stdout)
+        XCTAssertGreaterThanOrEqual(intra.count, 1, run.stdout)
+        for check in multi {
+            XCTAssertEqual(check.result, "fail", "\(check.name) crosses the black hole: \(check.reason ?? "")")
+        }
+        for check in intra {
+            XCTAssertEqual(check.result, "pass", "\(check.name) never leaves its node: \(check.reason ?? "")")
+        }
+        // The report says why, in the probe's own words.
+        XCTAssertTrue(multi.contains { $0.lastFailure?.contains("probe failed: curl: (28)") == true }, run.stdout)
+        XCTAssertEqual(try cluster.kubectl(["get", "node", "node-2", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]),
+                       "True", "the control plane still reaches node-2")
+
+        // cilium-health on node-1 shows node-2 unreachable, from its own probes.
+        let victim = "\(cluster.name)/node-2"
+        try cluster.eventually("node-1 reports node-2 unreachable", timeout: 30) {
+            (try? cluster.status("node-1"))?.nodes.first { $0.name == victim }?.isHealthy == false
+        }
+        try cluster.fault("node-2", ["--clear"])
+        try cluster.eventually("node-2 reachable again", timeout: 30) {
+            (try? cluster.status("node-1"))?.nodes.first { $0.name == victim }?.isHealthy == true
+        }
     }
 
     private func apply(_ cluster: ClusterFixture, _ yaml: String, waitForServiceAccountIn ns: String) throws {

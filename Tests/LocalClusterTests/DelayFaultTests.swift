@@ -35,6 +35,17 @@ final class DelayFaultTests: XCTestCase {
         XCTAssertEqual(old, FaultSpec(drop: [.icmp], lossPercent: 3))
     }
 
+    func testDataplaneBlackHoleLetsOnlyTheControlPlaneThroughAfterTheOtherFaults() {
+        let rules = FaultSpec(drop: [.dataplane], lossPercent: 10).ruleset(controlPlane: ["198.18.0.2"])
+        let input = rules.components(separatedBy: "chain input")[1].components(separatedBy: "\n  }\n")[0]
+        let lines = input.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(Array(lines.suffix(3)), ["iifname \"eth0\" numgen random mod 100 < 10 drop",
+                                                "iifname \"eth0\" ip saddr { 198.18.0.2 } accept", "iifname \"eth0\" drop"])
+        XCTAssertTrue(rules.contains("oifname \"eth0\" ip daddr { 198.18.0.2 } accept\n    oifname \"eth0\" drop"), rules)
+        // Without a control plane it is a plain black hole.
+        XCTAssertFalse(FaultSpec(drop: [.dataplane]).ruleset().contains("accept\n    "))
+    }
+
     func testDelayShowsInProbeLatenciesAndGoesAwayOnClear() throws {
         let cluster = try ClusterFixture(nodes: 3)
         var leftRunning: pid_t?

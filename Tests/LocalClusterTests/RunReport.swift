@@ -7,6 +7,8 @@ struct RunReport: Decodable {
         let name: String
         let result: String
         let reason: String?
+        /// The newest probe failure the kubelet reported (`Readiness probe failed: …`).
+        let lastFailure: String?
         let drops: Int?
         let topology: String
     }
