@@ -36,20 +36,6 @@ public struct WorkloadDeployment: Sendable, Equatable {
     public var topology: Topology { labels?.topology ?? NameDrivenDefaults.topology(for: name) }
     public var traffic: Traffic { labels?.traffic ?? .internal }
 
-    /// Ports this pod binds in the node's network namespace: explicit hostPorts,
-    /// plus, for hostNetwork pods, every container port and the $PORT listener.
-    public var hostPortClaims: Set<ContainerRunSpec.Port> {
-        var claims: Set<ContainerRunSpec.Port> = []
-        for c in containers {
-            for p in c.ports {
-                if let hp = p.hostPort { claims.insert(.init(containerPort: hp, proto: p.proto)) }
-                if hostNetwork { claims.insert(.init(containerPort: p.containerPort, proto: p.proto)) }
-            }
-            if hostNetwork, let port = c.listenPort { claims.insert(.init(containerPort: port, proto: "TCP")) }
-        }
-        return claims
-    }
-
     /// Extracts the runner model from a generated Deployment.
     public init(resource: Resource, role: Role) throws {
         let doc = resource.document

@@ -30,7 +30,6 @@ final class WorkloadModelTests: XCTestCase {
         XCTAssertEqual(echoB.containers.first?.ports, [.init(containerPort: 8080, hostPort: 40000)])
         let echoBHost = try XCTUnwrap(workload.servers.first { $0.name == "echo-b-host" })
         XCTAssertTrue(echoBHost.hostNetwork)
-        XCTAssertEqual(echoBHost.hostPortClaims, [.init(containerPort: 31000)])
         XCTAssertEqual(echoBHost.affinity, [PodAffinityTerm(kind: .affinity, requirements: [.init(key: "name", op: .in, values: ["echo-b"])])])
 
         let host = try XCTUnwrap(workload.checks.first { $0.name == "host-to-b-multi-node-clusterip" })
