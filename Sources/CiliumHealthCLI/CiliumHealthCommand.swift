@@ -171,6 +171,15 @@ struct Status: AsyncParsableCommand {
     var succinct = false
     @Option(name: [.short, .long], help: OutputFormat.help)
     var output: OutputFormat?
+    @Option(name: .customLong("expect-nodes"), parsing: .unconditional,
+            help: ArgumentHelp("Ours: exit 1 unless at least N nodes are listed and every probed status is empty (cilium-cli's `cilium-health` test verdict, e.g. for an exec readiness probe); the problems go to stderr, the output is unchanged.",
+                               valueName: "N"))
+    var expectNodes: Int?
+
+    func validate() throws {
+        if let expectNodes, expectNodes < 1 { throw ValidationError("--expect-nodes must be at least 1, got \(expectNodes)") }
+        if expectNodes != nil, case .wide = output { throw ValidationError("--expect-nodes judges the upstream status; it cannot be combined with -o wide") }
+    }
 
     func run() async throws {
         let client = try global.client(extra: probe ? GlobalOptions.probeDeadline : .zero)
@@ -197,6 +206,13 @@ struct Status: AsyncParsableCommand {
                 print(try render(response, as: output), terminator: "")
             } else {
                 print(HealthStatusFormatter.format(response, verbose: verbose), terminator: "")
+            }
+            if let expectNodes {
+                let problems = HealthStatusValidation.problems(response, expectedNodes: expectNodes)
+                if !problems.isEmpty {
+                    FileHandle.standardError.write(Data((problems.joined(separator: "\n") + "\n").utf8))
+                    throw ExitCode.failure
+                }
             }
         }
     }

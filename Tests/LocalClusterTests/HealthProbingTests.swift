@@ -64,6 +64,12 @@ final class HealthProbingTests: XCTestCase {
         }
         table = try cluster.ciliumHealth("node-1", ["status", "--verbose"])
         XCTAssertTrue(table.stdout.contains("ICMP to stack:   Connection timed out"), table.stdout)
+        // cilium-cli's verdict: exit 1, each broken path named in its wording.
+        let verdict = try cluster.ciliumHealth("node-1", ["status", "--expect-nodes", "3", "-o", "json"])
+        XCTAssertEqual(verdict.status, 1, verdict.stderr)
+        XCTAssertTrue(verdict.stderr.contains("connectivity to path '\(node2).host.primary-address.icmp.status' is unhealthy: 'Connection timed out'"),
+                      verdict.stderr)
+        XCTAssertNoThrow(try JSONDecoder().decode(HealthStatusResponse.self, from: Data(verdict.stdout.utf8)), "output unchanged")
         // Metrics agree with the CLI: one node and one health endpoint unreachable, 2 paths each way.
         let metrics = try cluster.metrics("node-1")
         XCTAssertTrue(metrics.contains("\ncilium_unreachable_nodes 1.0\n"), metrics)
@@ -79,6 +85,10 @@ final class HealthProbingTests: XCTestCase {
         }
         table = try cluster.ciliumHealth("node-1", ["status"])
         XCTAssertTrue(table.stdout.hasReachableSummary("3/3"), table.stdout)
+        XCTAssertEqual(try cluster.ciliumHealth("node-1", ["status", "--probe", "--expect-nodes", "3"]).status, 0)
+        let missing = try cluster.ciliumHealth("node-1", ["status", "--expect-nodes", "4"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("only 3/4 nodes appeared in cilium-health status"), missing.stderr)
     }
 
     func testDualStackProbesSecondaryAddresses() throws {
