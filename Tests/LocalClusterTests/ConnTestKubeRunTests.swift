@@ -97,7 +97,7 @@ final class ConnTestKubeRunTests: XCTestCase {
                                          "--timeout", "40s", "-o", "json"], environment: ["NETHEALTH_STATE_DIR": cluster.stateDir])
         defer { run.terminate() }
         XCTAssertTrue(run.waitForStderr(containing: "applying", seconds: 60), run.stderr)
-        XCTAssertTrue(run.waitForStderr(containing: "⌛", seconds: 60), "checks applied and being read: \(run.stderr)")
+        XCTAssertTrue(run.waitForStderr(containing: "⌛ [", seconds: 60), "checks applied and being read: \(run.stderr)")
         let podsBefore = Netns.list().filter { $0.hasPrefix("nh-\(cluster.name)-kpod-cilium-test.") }
         XCTAssertFalse(podsBefore.isEmpty)
         let apiserver = try XCTUnwrap(Netns.pids(cluster.layout.controlPlaneNamespace).first { pid in

@@ -156,7 +156,7 @@ final class ConnTestRunTests: XCTestCase {
         let first = try BackgroundCommand(["\(fixture.binDir)/conntest", "run", "--cluster", fixture.name, "--time-scale", "1",
                                            "--timeout", "30s"], environment: ["NETHEALTH_STATE_DIR": fixture.stateDir])
         defer { first.terminate() }
-        XCTAssertTrue(first.waitForStderr(containing: "⌛", seconds: 60), first.stderr)
+        XCTAssertTrue(first.waitForStderr(containing: "⌛ [", seconds: 60), first.stderr)
         let prefix = "nh-\(fixture.name)-kpod-cilium-test."
         let pods = Netns.list().filter { $0.hasPrefix(prefix) }
         XCTAssertFalse(pods.isEmpty)
@@ -222,7 +222,7 @@ final class ConnTestRunSignalTests: XCTestCase {
         let run = try BackgroundCommand([binDir + "/conntest", "run", "--cluster", name, "--nodes", "2", "--time-scale", "1",
                                          "--timeout", "2m"], environment: ["NETHEALTH_STATE_DIR": stateDir])
         defer { run.terminate() }
-        XCTAssertTrue(run.waitForStderr(containing: "⌛", seconds: 90), run.stderr)
+        XCTAssertTrue(run.waitForStderr(containing: "⌛ [", seconds: 90), run.stderr)
         let stderrText = run.stderr
         XCTAssertTrue(stderrText.contains("bringing up cluster"), stderrText)
         // The run brings up a cluster with a control plane: the node agents run the pods.

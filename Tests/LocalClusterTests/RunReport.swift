@@ -26,3 +26,14 @@ extension ClusterFixture {
                         timeout: timeout)
     }
 }
+
+extension ClusterFixture {
+    /// `conntest run --kubeconfig PATH ARGS` with no $KUBECONFIG and no --cluster: any cluster's path.
+    func conntestKubeArgv(_ kubeconfig: String, _ args: [String]) -> [String] {
+        ["/usr/bin/env", "-u", "KUBECONFIG", "NETHEALTH_STATE_DIR=\(stateDir)", "\(binDir)/conntest", "run", "--kubeconfig", kubeconfig] + args
+    }
+
+    func conntestRunKube(_ kubeconfig: String, _ args: [String], timeout: TimeInterval = 120) throws -> Command.Result {
+        try Command.run(conntestKubeArgv(kubeconfig, args), timeout: timeout)
+    }
+}
