@@ -40,7 +40,8 @@ struct Run: AsyncParsableCommand {
             the first current-context winning), else the pod's service account when run inside a cluster \
             (KUBERNETES_SERVICE_HOST), else the local cluster --cluster (default `local`; also the choice \
             whenever --cluster is given). ~/.kube/config is not read implicitly: pass --kubeconfig for it. \
-            The server must answer GET /version within 10 s, or the run exits 2 saying so.
+            The server must answer GET /version first (connect and TLS handshake 5 s, the request 10 s), or \
+            the run exits 2 saying so.
 
             Every cluster takes the same path, as a user does with kubectl: the namespace (-n, default \
             cilium-test, labelled app.kubernetes.io/managed-by=conntest, holding Lease conntest-run while \
@@ -294,7 +295,9 @@ struct Run: AsyncParsableCommand {
             progress("API server \(connection.server) (\(version)), \(connection.source)")
         } catch {
             await client.shutdown()
-            throw ConnTestError("\(APIErrorText.line(error)) (\(connection.source); gave up after \(ContinuousClock.now - contacted))")
+            let took = ContinuousClock.now - contacted
+            let secs = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+            throw ConnTestError("\(APIErrorText.line(error)) (\(connection.source); gave up after \(String(format: "%.1f", secs)) s)")
         }
         let namespace = selection.namespace ?? "cilium-test"
         let workload = KubeWorkload(client: client, namespace: namespace)

@@ -39,7 +39,7 @@ final class ConnTestKubeconfigTests: XCTestCase {
         XCTAssertTrue(report.checks.allSatisfy { $0.drops == nil }, "no datapath view, so no drop counts: \(first.stdout)")
         XCTAssertTrue(report.check("pod-to-external-1111")?.reason?.contains("no external target named") == true, first.stdout)
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
-        XCTAssertTrue(xml.contains(#"<testsuite name="connectivity test" package="cilium""#), xml)
+        XCTAssertTrue(xml.contains(#"<testsuite name="connectivity test" id="0" package="cilium" tests="11""#), xml)
         XCTAssertEqual(xml.components(separatedBy: #"status="passed""#).count - 1, 9, xml)
         XCTAssertThrowsError(try cluster.kubectl(["get", "namespace", "cilium-test"]), "--cleanup waits until the namespace is gone")
     }
@@ -114,11 +114,19 @@ final class ConnTestKubeconfigTests: XCTestCase {
         XCTAssertTrue(denied.stderr.contains("RBAC refused: create namespaces (cluster scope)"), denied.stderr)
         XCTAssertTrue(denied.stderr.contains(#"User "system:serviceaccount:default:viewer""#), denied.stderr)
         XCTAssertThrowsError(try cluster.kubectl(["get", "namespace", "cilium-test"]), "nothing created")
+        // A token the server does not know: 401, said as such.
+        let badToken = cluster.stateDir + "/bad-token.kubeconfig"
+        try String(contentsOfFile: viewer, encoding: .utf8).replacingOccurrences(of: token, with: "not-a-token")
+            .write(toFile: badToken, atomically: true, encoding: .utf8)
+        let unauthorized = try cluster.conntestRunKube(badToken, ["-t", "name=pod-to-a"])
+        XCTAssertEqual(unauthorized.status, 2, unauthorized.stderr)
+        XCTAssertTrue(unauthorized.stderr.contains("the API server rejected the credentials (401 Unauthorized) on GET /version"),
+                      unauthorized.stderr)
 
         // Unreachable servers: a listener that accepts TCP and never answers TLS, and a closed port.
         let silent = try LoopbackListener()
         let closedPort = try LoopbackListener.closedPort()
-        for (what, port, expected) in [("silent", silent.port, "no answer within"), ("closed", closedPort, "connection refused")] {
+        for (what, port, expected) in [("silent", silent.port, "no connection (TCP and TLS handshake) within 5.0 seconds"), ("closed", closedPort, "connection refused")] {
             let path = cluster.stateDir + "/\(what).kubeconfig"
             try admin.replacingOccurrences(of: try value(of: "server", in: admin), with: "https://127.0.0.1:\(port)")
                 .write(toFile: path, atomically: true, encoding: .utf8)
@@ -129,7 +137,7 @@ final class ConnTestKubeconfigTests: XCTestCase {
             XCTAssertEqual(r.status, 2, r.stderr)
             XCTAssertTrue(r.stderr.contains("cannot reach the Kubernetes API server at https://127.0.0.1:\(port)") && r.stderr.contains(expected),
                           r.stderr)
-            XCTAssertLessThan(took, 20, "bounded by the 10 s request timeout")
+            XCTAssertLessThan(took, 15, "bounded by the 5 s connect and 10 s request timeouts")
         }
 
         // Admission: a ResourceQuota admits the three echo servers' pods but no more, and no NodePort.
@@ -180,6 +188,34 @@ final class ConnTestKubeconfigTests: XCTestCase {
                           && check.reason?.contains("services.nodeports") == true, check.reason ?? "no reason")
         }
         XCTAssertThrowsError(try cluster.kubectl(["get", "service", "echo-b", "-n", "admission"]), "cleaned up")
+    }
+
+    /// Flags that name no usable cluster, or local-only extras on a kubeconfig run: one line, exit 2, before any contact.
+    func testKubeconfigFlagErrorsAreOneLine() throws {
+        let scratch = ClusterNaming.Scratch()
+        defer { scratch.remove() }
+        let config = scratch.stateDir + "/some.kubeconfig"
+        try FileManager.default.createDirectory(atPath: scratch.stateDir, withIntermediateDirectories: true)
+        try """
+            current-context: a
+            clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+            contexts: [{name: a, context: {cluster: c}}]
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        for (args, env, expected) in [
+            (["--kubeconfig", config, "--cluster", "x"], [String](), "--cluster and --kubeconfig name different clusters"),
+            (["--kubeconfig", config, "--monitor"], [], "--monitor applies only to a local cluster"),
+            (["--kubeconfig", config, "--context", "nope"], [], "context 'nope' not found in \(config) (contexts: a)"),
+            (["--kubeconfig", scratch.stateDir + "/missing"], [], "cannot read kubeconfig \(scratch.stateDir)/missing: no such file"),
+            (["--context", "a"], [], "--context needs a kubeconfig"),
+            (["--context", "a", "--nodes", "2"], ["KUBECONFIG=\(config)"], "--nodes applies only to a local cluster"),
+            ([], ["KUBECONFIG=\(scratch.stateDir)/x:\(scratch.stateDir)/y"], "no such file among 2 paths"),
+        ] {
+            let r = try Command.run(["/usr/bin/env", "-u", "KUBECONFIG"] + env + ["NETHEALTH_STATE_DIR=\(scratch.stateDir)",
+                                    "\(ClusterNaming.binDir)/conntest", "run", "-t", "name=pod-to-a"] + args, timeout: 30)
+            XCTAssertEqual(r.status, 2, "\(args) \(env): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(args) \(env): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").filter { !$0.hasPrefix("adding what") }.count, 1, r.stderr)
+        }
     }
 
     private func value(of key: String, in kubeconfig: String) throws -> String {
