@@ -2,8 +2,8 @@
 /// skipped with a reason rather than failed (cilium-cli does the same with
 /// "Feature X is disabled").
 public struct LocalCapabilities: Sendable, Equatable {
-    /// A reachable external host (pod-to-external-1111, the FQDN check): `conntest run --external-ip`
-    /// simulates one; the local cluster never reaches the internet.
+    /// A reachable external address (pod-to-external-1111; locally also the FQDN check's host):
+    /// `conntest run --external-ip` simulates one; the local cluster never reaches the internet.
     public var externalHost: Bool
     /// A name the FQDN check may resolve and reach; with the simulated host, whenever there is one.
     public var externalFQDN: Bool
@@ -34,7 +34,8 @@ public struct LocalCapabilities: Sendable, Equatable {
 
     /// Why `check` cannot run here, or nil when it can.
     public func skipReason(for check: WorkloadDeployment, in workload: RunWorkload) -> String? {
-        if check.traffic == .external && !externalHost { return noExternalReason }
+        // The FQDN check (named so, as upstream's name-driven defaults have it) needs a name; the others an address.
+        if check.traffic == .external && !(check.name.contains("fqdn") ? externalFQDN : externalHost) { return noExternalReason }
         let targets = workload.probeTargets(of: check)
         // Egress policies select the client; ingress policies select the server it probes.
         let relevant = workload.policies.filter { policy in
@@ -42,7 +43,6 @@ public struct LocalCapabilities: Sendable, Equatable {
             return (selected == check.name && policy.directions.contains(.egress))
                 || (targets.contains(selected) && policy.directions.contains(.ingress))
         }
-        if check.traffic == .external && !externalFQDN && relevant.contains(where: \.hasFQDN) { return noExternalReason }
         if !l7Policy && relevant.contains(where: \.hasL7HTTP) { return "unsupported locally: L7 rules" }
         if !fqdnPolicy && relevant.contains(where: \.hasFQDN) { return "unsupported locally: FQDN rules" }
         // Any policy selecting the client or its target changes what the probe may observe.

@@ -86,4 +86,23 @@ import Testing
         #expect(clusterIP.document.value(at: "spec", "ports")?.arrayValue?.first?["port"]?.looseIntValue == 8080)
         #expect(KubeWorkload.asClusterIP(clusterIP) == nil)
     }
+
+    /// A kubeconfig run probes only what the user named: the address for pod-to-external-1111, the
+    /// name for the FQDN check; policy checks run (the cluster's CNI enforces).
+    @Test func externalChecksNeedTheTargetTheyProbe() throws {
+        let workload = try RunWorkload(resources: ConnectivitySuite.resources())
+        func kube(ip: Bool, name: Bool) -> [String: String] {
+            LocalCapabilities(externalHost: ip, externalFQDN: name, noExternalReason: LocalCapabilities.noExternalTargetReason,
+                              l7Policy: true, fqdnPolicy: true, policyEnforcement: true).skipReasons(for: workload)
+        }
+        #expect(kube(ip: false, name: false) == ["pod-to-external-1111": LocalCapabilities.noExternalTargetReason,
+                                                 "pod-to-external-fqdn-allow-google-cnp": LocalCapabilities.noExternalTargetReason])
+        #expect(kube(ip: false, name: true) == ["pod-to-external-1111": LocalCapabilities.noExternalTargetReason])
+        #expect(kube(ip: true, name: false) == ["pod-to-external-fqdn-allow-google-cnp": LocalCapabilities.noExternalTargetReason])
+        #expect(kube(ip: true, name: true) == [:])
+        // Locally the simulated host serves both.
+        let local = LocalCapabilities(externalHost: true, policyEnforcement: true).skipReasons(for: workload)
+        #expect(local["pod-to-external-1111"] == nil)
+        #expect(local["pod-to-external-fqdn-allow-google-cnp"] == "unsupported locally: FQDN rules")
+    }
 }

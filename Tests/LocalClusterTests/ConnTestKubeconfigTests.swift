@@ -53,7 +53,7 @@ final class ConnTestKubeconfigTests: XCTestCase {
         let kubeconfig = cluster.layout.kubeconfigPath
 
         // A namespace holding someone else's pod: exit 2 naming it, nothing applied.
-        try apply(cluster, """
+        try cluster.apply("""
             apiVersion: v1
             kind: Namespace
             metadata: {name: busy}
@@ -67,12 +67,12 @@ final class ConnTestKubeconfigTests: XCTestCase {
         let busy = try cluster.conntestRunKube(kubeconfig, ["-n", "busy", "-t", "name=pod-to-a"])
         XCTAssertEqual(busy.status, 2, busy.stderr)
         XCTAssertTrue(busy.stderr.contains("pod someone-elses") && busy.stderr.contains("--allow-occupied-namespace"), busy.stderr)
-        XCTAssertEqual(try names(cluster, "deployments", in: "busy"), [], "nothing applied")
-        XCTAssertEqual(try names(cluster, "leases", in: "busy"), [], "the run's lease is given back")
+        XCTAssertEqual(try cluster.names("deployments", in: "busy"), [], "nothing applied")
+        XCTAssertEqual(try cluster.names("leases", in: "busy"), [], "the run's lease is given back")
 
         // A ServiceAccount bound to ClusterRole view, its token in a kubeconfig: kubectl reads with
         // it; the run is refused creating the namespace, named, and nothing is created.
-        try apply(cluster, """
+        try cluster.apply("""
             apiVersion: v1
             kind: ServiceAccount
             metadata: {name: viewer, namespace: default}
@@ -123,6 +123,18 @@ final class ConnTestKubeconfigTests: XCTestCase {
         XCTAssertTrue(unauthorized.stderr.contains("the API server rejected the credentials (401 Unauthorized) on GET /version"),
                       unauthorized.stderr)
 
+        // --no-cleanup keeps the namespace and its pods for inspection and gives the lease back; the
+        // next run deletes that namespace first, and by default deletes its own.
+        let kept = try cluster.conntestRunKube(kubeconfig, ["-t", "name=pod-to-a", "--no-cleanup", "--timeout", "60s"], timeout: 90)
+        XCTAssertEqual(kept.status, 0, kept.stdout + kept.stderr)
+        XCTAssertTrue(kept.stderr.contains("keeping namespace cilium-test (--no-cleanup)"), kept.stderr)
+        XCTAssertEqual(try cluster.names("deployments", in: "cilium-test").sorted(), ["echo-a", "pod-to-a"])
+        XCTAssertEqual(try cluster.names("leases", in: "cilium-test"), [])
+        let next = try cluster.conntestRunKube(kubeconfig, ["-t", "name=pod-to-a", "--timeout", "60s"], timeout: 90)
+        XCTAssertEqual(next.status, 0, next.stdout + next.stderr)
+        XCTAssertTrue(next.stderr.contains("deleting the namespace 'cilium-test' an earlier run left"), next.stderr)
+        XCTAssertThrowsError(try cluster.kubectl(["get", "namespace", "cilium-test"]), "deleted by default")
+
         // Unreachable servers: a listener that accepts TCP and never answers TLS, and a closed port.
         let silent = try LoopbackListener()
         let closedPort = try LoopbackListener.closedPort()
@@ -145,7 +157,7 @@ final class ConnTestKubeconfigTests: XCTestCase {
         // check fails with the quota's words, long before the run timeout; the NodePort Service is
         // applied as ClusterIP and the checks probing its node port are skipped with the reason. A
         // CiliumClusterwideNetworkPolicy in the cluster is warned about.
-        try apply(cluster, """
+        try cluster.apply("""
             apiVersion: v1
             kind: Namespace
             metadata: {name: admission}
@@ -223,22 +235,6 @@ final class ConnTestKubeconfigTests: XCTestCase {
             throw AgentError("no \(key) in the kubeconfig")
         }
         return line.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces)
-    }
-
-    private func apply(_ cluster: ClusterFixture, _ yaml: String, waitForServiceAccountIn ns: String) throws {
-        let path = cluster.stateDir + "/\(ns).yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        try cluster.eventually("\(ns)'s objects applied", timeout: 30) {
-            (try? cluster.kubectl(["apply", "-f", path])) != nil
-        }
-        try cluster.eventually("\(ns)'s default service account", timeout: 20) {
-            (try? cluster.kubectl(["get", "serviceaccount", "default", "-n", ns, "-o", "name"])) != nil
-        }
-    }
-
-    private func names(_ cluster: ClusterFixture, _ kind: String, in ns: String) throws -> [String] {
-        try cluster.kubectl(["get", kind, "-n", ns, "-o", "jsonpath={.items[*].metadata.name}"])
-            .split(separator: " ").map(String.init)
     }
 }
 

@@ -37,3 +37,22 @@ extension ClusterFixture {
         try Command.run(conntestKubeArgv(kubeconfig, args), timeout: timeout)
     }
 }
+
+extension ClusterFixture {
+    /// `kubectl apply` of `yaml` (retried while the API settles), then waits for the namespace's
+    /// default ServiceAccount, without which pods are refused.
+    func apply(_ yaml: String, waitForServiceAccountIn ns: String) throws {
+        let path = stateDir + "/\(ns).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        try eventually("\(ns)'s objects applied", timeout: 30) {
+            (try? kubectl(["apply", "-f", path])) != nil
+        }
+        try eventually("\(ns)'s default service account", timeout: 20) {
+            (try? kubectl(["get", "serviceaccount", "default", "-n", ns, "-o", "name"])) != nil
+        }
+    }
+
+    func names(_ kind: String, in ns: String) throws -> [String] {
+        try kubectl(["get", kind, "-n", ns, "-o", "jsonpath={.items[*].metadata.name}"]).split(separator: " ").map(String.init)
+    }
+}
