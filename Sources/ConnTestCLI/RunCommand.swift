@@ -349,8 +349,14 @@ struct Run: AsyncParsableCommand {
             await teardown.run(keep: false)  // nothing half-applied stays, --no-cleanup or not
             throw error
         }
-        progress(cleanup ? "deleting namespace \(namespace)"
-                 : "keeping namespace \(namespace) (--no-cleanup): kubectl get pods -n \(namespace); the next run deletes it")
+        if !cleanup {
+            progress(await workload.createdNamespace
+                     ? "keeping namespace \(namespace) (--no-cleanup): kubectl get pods -n \(namespace); the next run deletes it"
+                     : "keeping what the run made in namespace \(namespace) (--no-cleanup); remove it with kubectl delete "
+                       + "deployments,services,ciliumnetworkpolicies -n \(namespace) -l \(KubeWorkload.managedByLabel)=\(KubeWorkload.managedByValue)")
+        } else {
+            progress(await workload.createdNamespace ? "deleting namespace \(namespace)" : "deleting what the run made in namespace \(namespace)")
+        }
         await teardown.run()
         let outcome = result.outcome
         try report(outcome.results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds, startedAt: outcome.startedAt,

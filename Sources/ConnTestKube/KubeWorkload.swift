@@ -15,6 +15,8 @@ public actor KubeWorkload {
     }
 
     public let namespace: String
+    /// This run created the namespace (cleanup deletes it whole, not object by object).
+    public var createdNamespace: Bool { ownsNamespace }
     private let client: KubeClient
     private let map: APIResourceMap
     private var applied: [Applied] = []

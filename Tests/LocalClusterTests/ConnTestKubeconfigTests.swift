@@ -200,6 +200,26 @@ final class ConnTestKubeconfigTests: XCTestCase {
                           && check.reason?.contains("services.nodeports") == true, check.reason ?? "no reason")
         }
         XCTAssertThrowsError(try cluster.kubectl(["get", "service", "echo-b", "-n", "admission"]), "cleaned up")
+
+        // Another admission plugin, LimitRanger: its Container default exceeds the Pod maximum.
+        try cluster.apply("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: limited}
+            ---
+            apiVersion: v1
+            kind: LimitRange
+            metadata: {name: tiny, namespace: limited}
+            spec:
+              limits:
+              - {type: Pod, max: {cpu: 10m}}
+              - {type: Container, default: {cpu: 50m}, defaultRequest: {cpu: 50m}}
+            """, waitForServiceAccountIn: "limited")
+        let limited = try cluster.conntestRunKube(kubeconfig, ["-n", "limited", "-t", "name=pod-to-a", "-o", "json", "--timeout", "60s"])
+        XCTAssertEqual(limited.status, 1, limited.stdout + limited.stderr)
+        XCTAssertTrue(try RunReport(json: limited.stdout).check("pod-to-a")?.reason?
+                        .contains("is forbidden: maximum cpu usage per Pod is 10m, but limit is 50m") == true, limited.stdout)
+        XCTAssertTrue(limited.stderr.contains("echo server cannot start, its checks will fail: echo-a: pod rejected by admission"), limited.stderr)
     }
 
     /// Flags that name no usable cluster, or local-only extras on a kubeconfig run: one line, exit 2, before any contact.
