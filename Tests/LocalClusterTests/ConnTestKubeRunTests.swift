@@ -98,7 +98,16 @@ final class ConnTestKubeRunTests: XCTestCase {
         defer { run.terminate() }
         XCTAssertTrue(run.waitForStderr(containing: "applying", seconds: 60), run.stderr)
         XCTAssertTrue(run.waitForStderr(containing: "⌛ [", seconds: 60), "checks applied and being read: \(run.stderr)")
-        let podsBefore = Netns.list().filter { $0.hasPrefix("nh-\(cluster.name)-kpod-cilium-test.") }
+        // Killed while an agent is still starting a pod, that pod's start fails and is rolled back:
+        // the kill comes once the checks' pods have all started (the set unchanged for 1.5 s).
+        var podsBefore: [String] = []
+        var unchanged = 0
+        try cluster.eventually("the checks' pods started", timeout: 30) {
+            let now = Netns.list().filter { $0.hasPrefix("nh-\(cluster.name)-kpod-cilium-test.") }.sorted()
+            unchanged = now == podsBefore ? unchanged + 1 : 0
+            podsBefore = now
+            return unchanged >= 3
+        }
         XCTAssertFalse(podsBefore.isEmpty)
         let apiserver = try XCTUnwrap(Netns.pids(cluster.layout.controlPlaneNamespace).first { pid in
             let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
