@@ -38,6 +38,7 @@ final class ConnTestKubeconfigTests: XCTestCase {
         XCTAssertTrue(ran.allSatisfy { $0.result == "pass" }, first.stdout)
         XCTAssertTrue(report.checks.allSatisfy { $0.drops == nil }, "no datapath view, so no drop counts: \(first.stdout)")
         XCTAssertTrue(report.check("pod-to-external-1111")?.reason?.contains("no external target named") == true, first.stdout)
+        try assertReportsConform(json: first.stdout, junit: junit, written: #"{"tests": 11, "failures": 0, "errors": 0, "skipped": 2}"#)
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
         XCTAssertTrue(xml.contains(#"<testsuite name="connectivity test" id="0" package="cilium" tests="11""#), xml)
         XCTAssertEqual(xml.components(separatedBy: #"status="passed""#).count - 1, 9, xml)

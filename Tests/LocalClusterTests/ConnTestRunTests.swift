@@ -59,14 +59,7 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("ready"), "progress lines on stderr")
 
         // The real run's report and JUnit file, through validators we did not write.
-        let root = ClusterNaming.repositoryRoot
-        let schema = try Command.run(["python3", root + "/scripts/validate/json-schema.py",
-                                      root + "/schemas/conntest-report.schema.json", "-"], input: r.stdout)
-        XCTAssertEqual(schema.status, 0, "report does not match its schema: \(schema.stdout)\(schema.stderr)")
-        let junitparser = try Command.run(["python3", root + "/scripts/validate/junit-read.py", junit])
-        XCTAssertEqual(junitparser.status, 0, junitparser.stderr)
-        XCTAssertTrue(junitparser.stdout.contains(#""written": {"tests": 11, "failures": 0, "errors": 0, "skipped": 2}"#),
-                      junitparser.stdout)
+        try assertReportsConform(json: r.stdout, junit: junit, written: #"{"tests": 11, "failures": 0, "errors": 0, "skipped": 2}"#)
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
         XCTAssertEqual(xml.components(separatedBy: "<testcase ").count - 1, 11)
         XCTAssertTrue(xml.contains("pod-to-b-multi-node-nodeport"))

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import XCTest
 
 /// `conntest run -o json` as the tests read it.
 struct RunReport: Decodable {
@@ -55,4 +56,16 @@ extension ClusterFixture {
     func names(_ kind: String, in ns: String) throws -> [String] {
         try kubectl(["get", kind, "-n", ns, "-o", "jsonpath={.items[*].metadata.name}"]).split(separator: " ").map(String.init)
     }
+}
+
+/// A run's `-o json` report and JUnit file through validators we did not write: the JSON schema
+/// (python jsonschema) and junitparser, whose totals must read `written`.
+func assertReportsConform(json: String, junit: String, written: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let root = ClusterNaming.repositoryRoot
+    let schema = try Command.run(["python3", root + "/scripts/validate/json-schema.py",
+                                  root + "/schemas/conntest-report.schema.json", "-"], input: json)
+    XCTAssertEqual(schema.status, 0, "report does not match its schema: \(schema.stdout)\(schema.stderr)", file: file, line: line)
+    let junitparser = try Command.run(["python3", root + "/scripts/validate/junit-read.py", junit])
+    XCTAssertEqual(junitparser.status, 0, junitparser.stderr, file: file, line: line)
+    XCTAssertTrue(junitparser.stdout.contains(#""written": "# + written), junitparser.stdout, file: file, line: line)
 }
