@@ -176,6 +176,6 @@ let package = Package(
             "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "KubeClient", "FuzzParsers", "LoopbackClient",
             "HealthHistory",
         ], swiftSettings: strict),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "ConnTestKube", "ConnTest"], swiftSettings: strict),
     ]
 )

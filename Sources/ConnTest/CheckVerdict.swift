@@ -1,5 +1,5 @@
 /// Turns the state of a check's pod at the end of the run into a verdict.
-/// Pass = Ready and no restarts; fail = restarted, or not Ready at the end.
+/// Pass = Ready and no restarts; fail = restarted, not Ready at the end, or its pod refused at creation.
 public enum CheckVerdict {
     public static func result(for check: WorkloadDeployment, skipReason: String?, placement: PodPlacement?,
                               status: PodStatus?, durationSeconds: Double) -> CheckResult {
@@ -13,6 +13,11 @@ public enum CheckVerdict {
         case .pending(let reason)?:
             result.outcome = .pending
             result.reason = reason
+            return result
+        case .rejected(let reason)?:
+            result.outcome = .fail
+            result.reason = reason
+            result.durationSeconds = durationSeconds
             return result
         case nil:
             result.outcome = .pending

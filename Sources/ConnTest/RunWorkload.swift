@@ -68,6 +68,15 @@ public struct RunWorkload: Sendable {
         return names
     }
 
+    /// Whether one of the check's probes targets `port` (`host:port` in a probe URL), e.g. a NodePort.
+    public func probesPort(of check: WorkloadDeployment, _ port: Int) -> Bool {
+        check.containers.contains { container in
+            [container.readinessProbe, container.livenessProbe].compactMap { $0 }.contains { probe in
+                probe.command.flatMap { $0.split(separator: " ") }.contains { $0.contains(":\(port)/") || $0.hasSuffix(":\(port)") }
+            }
+        }
+    }
+
     /// `https://x:1/p` or `x:8080/public` -> `x`; nil for words that are not host-ish.
     static func host(ofURLish word: String) -> String? {
         var rest = Substring(word)

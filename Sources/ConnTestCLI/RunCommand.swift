@@ -15,47 +15,96 @@ enum RunOutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 extension RunIPFamily: ExpressibleByArgument {}
 
-/// `conntest run`: the workload on a local cluster, reported as cilium-cli would.
+/// Where a run goes: a local cluster by name (brought up when missing, local extras available), or
+/// any cluster through a kubeconfig or the in-cluster service account.
+enum RunTarget {
+    case local(String)
+    case kube(KubeConnection)
+
+    /// The `cluster` a run history records.
+    var historyName: String {
+        switch self {
+        case .local(let name): return name
+        case .kube(let connection): return connection.source
+        }
+    }
+}
+
+/// `conntest run`: the workload on any cluster through its Kubernetes API, reported as cilium-cli would.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the selected connectivity checks on a local cluster, through its Kubernetes API, and report.",
+        abstract: "Run the selected connectivity checks on a cluster, through its Kubernetes API, and report.",
         discussion: """
-            Brings the cluster up if needed (with its control plane; down again afterwards unless \
-            --keep-cluster), then does what a user does with kubectl: creates the namespace (-n, default \
-            cilium-test, labelled app.kubernetes.io/managed-by=conntest), has the API server validate every \
-            object (a server-side dry run: a rejected manifest exits 2 with nothing applied), applies the echo \
-            servers, their Services and the policies, waits until the servers are Ready, applies the checks, \
-            and reads each check's verdict from its pod: Ready, restarts, a container stuck Waiting, and the \
-            newest `Readiness probe failed: …` event the kubelet wrote. The node agents are the kubelets, \
-            kube-proxies, DNS and eBPF policy datapath; CNP/NetworkPolicy L3/L4 rules are enforced by them \
-            (policy checks are skipped when a node's datapath could not load). L7/FQDN rules are not \
-            enforced: checks carrying them are skipped. Afterwards the namespace is deleted.
+            Which cluster, as kubectl finds it: --kubeconfig FILE (with --context), else $KUBECONFIG (a \
+            colon-separated list: missing files skipped, the rest merged, the first definition of a name and \
+            the first current-context winning), else the pod's service account when run inside a cluster \
+            (KUBERNETES_SERVICE_HOST), else the local cluster --cluster (default `local`; also the choice \
+            whenever --cluster is given). ~/.kube/config is not read implicitly: pass --kubeconfig for it. \
+            The server must answer GET /version first (connect and TLS handshake 5 s, the request 10 s), or \
+            the run exits 2 saying so.
+
+            Every cluster takes the same path, as a user does with kubectl: the namespace (-n, default \
+            cilium-test, labelled app.kubernetes.io/managed-by=conntest, holding Lease conntest-run while \
+            the run lasts: a second run against it exits 2 naming the first), a server-side dry run of \
+            every object (a rejected manifest exits 2 with nothing applied; a NodePort Service refused by \
+            admission is applied as ClusterIP and the checks probing its node port are skipped with the \
+            server's words), the echo servers, their Services and the policies, a wait until each server \
+            Deployment is ready by cilium-cli's predicate (generation observed, available == ready == \
+            updated == replicas), then the checks. Each check's verdict is read from its pod: Ready, \
+            restarts, a container stuck Waiting, the newest `Readiness probe failed: …` event the kubelet \
+            wrote, or the ReplicaSet's FailedCreate event when admission (a quota, a LimitRange, a webhook) \
+            refuses its pod (the check fails with that message at once). A namespace conntest did not make \
+            is refused (exit 2, naming them) when it holds pods or (Cilium)NetworkPolicies, unless \
+            --allow-occupied-namespace; CiliumClusterwideNetworkPolicies are warned about. RBAC refusals \
+            name the verb and resource. Afterwards the namespace is deleted and waited for (bounded, 60 s) \
+            unless --no-cleanup.
+
+            On a kubeconfig run nothing of the local machine is assumed: policy checks (CNP and \
+            NetworkPolicy, L3/L4, L7 and FQDN) run and the cluster's CNI is expected to enforce them; \
+            external checks run only against targets you name (--external-ip, and --external-fqdn for the \
+            FQDN check), else they are skipped; drops are not reported (no `drops` in -o json: the run has \
+            no view of the datapath); --monitor, --nodes and --keep-cluster do not apply.
+
+            On the local cluster (--cluster) the run brings the cluster up if needed (with its control \
+            plane; down again afterwards unless --keep-cluster) and uses its kubeconfig. The node agents \
+            are the kubelets, kube-proxies, DNS and eBPF policy datapath; CNP/NetworkPolicy L3/L4 rules are \
+            enforced by them (policy checks are skipped when a node's datapath could not load, drops per \
+            check are counted from the agents). L7/FQDN rules are not enforced: checks carrying them are \
+            skipped. One run per local cluster at a time.
 
             --time-scale scales the probes' periods and initial delays in the applied Deployments (whole \
             seconds, at least 1); timeouts stay as written.
 
-            External checks run against a simulated external host when --external-ip names an address in \
-            198.18.0.0/15 outside the cluster's ranges (nodes 198.18.0.0/24, services 198.18.128.0/20, pods \
-            198.19.0.0/16), e.g. 198.18.200.1: namespace nh-<cluster>-ext on the cluster bridge, HTTPS on 443 \
-            and HTTP on 80, published to the nodes as ConfigMap kube-system/nethealth-simulated-internet \
-            (the node DNS answers --external-fqdn, default www.google.com, with that address; pods trust its \
-            throwaway CA as an image would a public one). Without --external-ip they are skipped; other \
-            addresses are refused, so probe traffic never leaves the machine.
+            External checks on the local cluster run against a simulated external host when --external-ip \
+            names an address in 198.18.0.0/15 outside the cluster's ranges (nodes 198.18.0.0/24, services \
+            198.18.128.0/20, pods 198.19.0.0/16), e.g. 198.18.200.1: namespace nh-<cluster>-ext on the \
+            cluster bridge, HTTPS on 443 and HTTP on 80, published to the nodes as ConfigMap \
+            kube-system/nethealth-simulated-internet (the node DNS answers --external-fqdn, default \
+            www.google.com, with that address; pods trust its throwaway CA as an image would a public one). \
+            Without --external-ip they are skipped; other addresses are refused, so probe traffic never \
+            leaves the machine.
 
             -t filters select checks as upstream's cue does; the run then adds, from the unfiltered suite, \
             the echo servers and Services the selected checks probe (a deny check must not pass because \
             its target does not exist).
 
             Exit codes: 0 all ran checks passed, 1 a check failed, 2 usage or setup error (also a manifest the \
-            API server rejects), 3 inconclusive (--exit-zero-on-failure turns 1 and 3 into 0).
+            API server rejects, an unreachable server, RBAC refusing the run, an occupied namespace), 3 \
+            inconclusive (--exit-zero-on-failure turns 1 and 3 into 0).
             """)
 
     @OptionGroup var selection: SelectionOptions
 
-    @Option(help: "Local cluster to run on.")
-    var cluster = "local"
+    @Option(help: ArgumentHelp("Kubeconfig file of the cluster to run on (overrides $KUBECONFIG).", valueName: "path"))
+    var kubeconfig: String?
 
-    @Option(parsing: .unconditional, help: "Nodes when the cluster has to be brought up (default 3); an existing cluster keeps its own.")
+    @Option(help: ArgumentHelp("Kubeconfig context (default: its current-context).", valueName: "name"))
+    var context: String?
+
+    @Option(help: ArgumentHelp("Local cluster to run on (default local, when neither --kubeconfig nor $KUBECONFIG is given).", valueName: "name"))
+    var cluster: String?
+
+    @Option(parsing: .unconditional, help: "Nodes when the local cluster has to be brought up (default 3); an existing cluster keeps its own.")
     var nodes: Int?
 
     @Option(name: .customLong("ip-family"),
@@ -82,10 +131,18 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("time-scale"), parsing: .unconditional, help: "Multiplier for the applied probes' periods and initial delays (whole seconds, periods at least 1; timeouts stay real).")
     var timeScale = 0.1
 
-    @Flag(name: .customLong("keep-cluster"), help: "Leave a cluster this run brought up running.")
+    @Flag(inversion: .prefixedNo,
+          help: "Delete what the run made and wait (bounded, 60 s) until its namespace is gone (default). --no-cleanup keeps the namespace and its pods for `kubectl describe`, as cilium-cli does by default; the next run deletes it first.")
+    var cleanup = true
+
+    @Flag(name: .customLong("allow-occupied-namespace"),
+          help: "Run in a namespace conntest did not make even though it holds other pods or NetworkPolicies (they may change what the checks observe; warned).")
+    var allowOccupiedNamespace = false
+
+    @Flag(name: .customLong("keep-cluster"), help: "Leave a local cluster this run brought up running.")
     var keepCluster = false
 
-    @Flag(help: "Print the node agents' policy drop events on stderr as they happen (`agent monitor --type drop` shows them from another shell).")
+    @Flag(help: "Print the local node agents' policy drop events on stderr as they happen (`agent monitor --type drop` shows them from another shell).")
     var monitor = false
 
     @Option(name: .customLong("history-db"),
@@ -93,6 +150,29 @@ struct Run: AsyncParsableCommand {
     var historyDB: String?
 
     var historyPath: String { historyDB ?? RunHistoryOptions.defaultPath }
+
+    /// The cluster the flags and environment name (see the discussion for the order).
+    func target() throws -> RunTarget {
+        if let cluster {
+            guard kubeconfig == nil else { throw ConnTestError("--cluster and --kubeconfig name different clusters: pass one") }
+            guard context == nil else { throw ConnTestError("--context needs a kubeconfig (--kubeconfig or $KUBECONFIG), not --cluster") }
+            return .local(cluster)
+        }
+        let connection: KubeConnection?
+        do {
+            connection = try KubeConfig.connection(kubeconfig: kubeconfig, context: context)
+        } catch {
+            throw ConnTestError("\(error)")
+        }
+        guard let connection else {
+            guard context == nil else { throw ConnTestError("--context needs a kubeconfig (--kubeconfig or $KUBECONFIG)") }
+            return .local("local")
+        }
+        for (given, flag) in [(nodes != nil, "--nodes"), (keepCluster, "--keep-cluster"), (monitor, "--monitor")] where given {
+            throw ConnTestError("\(flag) applies only to a local cluster (--cluster); this run goes to \(connection.server) (\(connection.source))")
+        }
+        return .kube(connection)
+    }
 
     func run() async throws {
         guard let limit = GoDuration.parse(timeout) else {
@@ -106,10 +186,13 @@ struct Run: AsyncParsableCommand {
         let completed = try ProbeTargetCompletion.complete(selection.selectedResources().resources,
                                                            from: selection.suiteResources())
         let resources = completed.resources
-        if let ip = selection.externalIP {
-            try ExternalHostAddress.validate(ip)
-            guard ipFamily == .ipv4 else {
-                throw ConnTestError("--external-ip cannot be combined with --ip-family ipv6: the simulated external host is IPv4-only, so its checks would not test IPv6")
+        let target = try target()
+        if case .local = target {
+            if let ip = selection.externalIP {
+                try ExternalHostAddress.validate(ip)
+                guard ipFamily == .ipv4 else {
+                    throw ConnTestError("--external-ip cannot be combined with --ip-family ipv6: the simulated external host is IPv4-only, so its checks would not test IPv6")
+                }
             }
         }
         let workload = try RunWorkload(resources: resources)
@@ -120,54 +203,64 @@ struct Run: AsyncParsableCommand {
             // Nothing to run proves nothing: inconclusive, and no cluster is touched.
             let summary = RunSummary(results: [])
             progress("conntest: \(summary.inconclusiveReason ?? "no check ran")")
-            try report([], summary: summary, timeoutSeconds: nil, startedAt: Date())
+            try report([], summary: summary, timeoutSeconds: nil, startedAt: Date(), cluster: target.historyName)
             Foundation.exit(exitZeroOnFailure ? RunExitCode.success.rawValue : summary.exitCode.rawValue)
         }
-        let local: LocalCluster
-        do { local = try LocalCluster(name: cluster) } catch { throw ConnTestError("\(error)") }
-        // One workload per cluster: a second run would clean up (delete) the first one's pods.
-        let runLock: ClusterLock
-        do {
-            runLock = try ClusterLock(path: local.layout.runLockPath, wait: false)
-        } catch let busy as ClusterLock.Busy {
-            throw ConnTestError("cluster '\(cluster)' is in use by another conntest run (pid \(busy.holder.map(String.init) ?? "?")); "
-                + "wait for it to finish, or pass --cluster NAME to run on a cluster of its own")
-        } catch {
-            throw ConnTestError("\(error)")
-        }
-        defer { runLock.release() }
-
         if !completed.added.isEmpty {
             progress("adding what the selected checks probe: \(completed.added.joined(separator: ", "))")
         }
-        let cleanup = RunCleanup()
+        var runLock: ClusterLock?
+        defer { runLock?.release() }
+        var local: LocalCluster?
+        if case .local(let name) = target {
+            let cluster: LocalCluster
+            do { cluster = try LocalCluster(name: name) } catch { throw ConnTestError("\(error)") }
+            local = cluster
+            // One workload per local cluster: its external host and node ports are the cluster's.
+            do {
+                runLock = try ClusterLock(path: cluster.layout.runLockPath, wait: false)
+            } catch let busy as ClusterLock.Busy {
+                throw ConnTestError("cluster '\(name)' is in use by another conntest run (pid \(busy.holder.map(String.init) ?? "?")); "
+                    + "wait for it to finish, or pass --cluster NAME to run on a cluster of its own")
+            } catch {
+                throw ConnTestError("\(error)")
+            }
+        }
+
+        let cleanupActions = RunCleanup()
         // SIGINT/SIGTERM: undo everything, then exit 128+signal as a shell would report it.
         let signals = SignalHandlers { sig in
             progress("conntest: signal \(sig): cleaning up")
-            cleanup.run()
+            cleanupActions.run()
             Foundation.exit(128 + sig)
         }
         defer { withExtendedLifetime(signals) {} }
 
         let code: RunExitCode
         do {
-            code = try await runOn(local, resources: resources, limit: limit, cleanup: cleanup)
+            switch target {
+            case .local:
+                guard let local else { throw ConnTestError("internal: no local cluster") }
+                code = try await runOn(local, resources: resources, limit: limit, cleanup: cleanupActions)
+            case .kube(let connection):
+                code = try await runThroughAPI(connection, local: nil, resources: resources, limit: limit, cleanup: cleanupActions)
+            }
         } catch {
-            cleanup.run()
-            fail("\(error)", code: RunExitCode.usage.rawValue)
+            cleanupActions.run()
+            fail(APIErrorText.line(error), code: RunExitCode.usage.rawValue)
         }
-        cleanup.run()
+        cleanupActions.run()
         Foundation.exit(exitZeroOnFailure ? RunExitCode.success.rawValue : code.rawValue)
     }
 
     private func runOn(_ local: LocalCluster, resources: [Resource], limit: Duration,
-                       cleanup: RunCleanup) async throws -> RunExitCode {
+                       cleanup actions: RunCleanup) async throws -> RunExitCode {
         if (try? local.loadSpec()) == nil {
             let count = nodes ?? 3
             // Before anything exists: a missing control-plane build says how to make it.
             _ = try ControlPlaneBinaries.locate()
             progress("bringing up cluster '\(local.name)' with \(count) nodes and its control plane")
-            if !keepCluster { cleanup.removeClusterOnExit(name: local.name, stateRoot: local.layout.root) }
+            if !keepCluster { actions.removeClusterOnExit(name: local.name, stateRoot: local.layout.root) }
             _ = try await local.up(nodes: count, ipv6: ipFamily == .ipv6, probeRatio: 0.5, kubernetes: true) { progress($0) }
         }
         let spec = try local.loadSpec()
@@ -183,52 +276,61 @@ struct Run: AsyncParsableCommand {
         guard ipFamily == .ipv4 || spec.ipv6 else {
             throw ConnTestError("cluster '\(spec.name)' has no IPv6: bring it up with `agent cluster up --ipv6` for an IPv6 run")
         }
-        return try await runThroughAPI(local, spec: spec, resources: resources, limit: limit, cleanup: cleanup)
+        let kubeconfig = local.layout.kubeconfigPath
+        let connection: KubeConnection
+        do { connection = try KubeConfig(path: kubeconfig).connection() } catch { throw ConnTestError("kubeconfig \(kubeconfig): \(error)") }
+        return try await runThroughAPI(connection, local: (local, spec), resources: resources, limit: limit, cleanup: actions)
     }
 
-    /// The run as on any cluster: applied into `cilium-test` through the API, verdicts read from
-    /// pod status and events, the namespace deleted afterwards. Local only: the simulated external
-    /// host, published to the nodes as the cluster's view of the internet.
-    private func runThroughAPI(_ local: LocalCluster, spec: ClusterSpec, resources: [Resource], limit: Duration,
-                               cleanup: RunCleanup) async throws -> RunExitCode {
-        let kubeconfig = local.layout.kubeconfigPath
+    /// The run as on any cluster: applied into the namespace through the API, verdicts read from pod
+    /// status and events, the namespace deleted afterwards (unless --no-cleanup). `local` adds what
+    /// only the local cluster has: the simulated external host, the agents' datapath status and drops.
+    private func runThroughAPI(_ connection: KubeConnection, local: (cluster: LocalCluster, spec: ClusterSpec)?,
+                               resources: [Resource], limit: Duration, cleanup actions: RunCleanup) async throws -> RunExitCode {
         let client: KubeClient
+        do { client = try KubeClient(connection) } catch { throw ConnTestError("\(error)") }
+        let contacted = ContinuousClock.now
         do {
-            client = try KubeClient(try KubeConfig(path: kubeconfig).connection())
+            let version = try await KubeRunner.serverVersion(client)
+            progress("API server \(connection.server) (\(version)), \(connection.source)")
         } catch {
-            throw ConnTestError("kubeconfig \(kubeconfig): \(error)")
+            await client.shutdown()
+            let took = ContinuousClock.now - contacted
+            let secs = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+            throw ConnTestError("\(APIErrorText.line(error)) (\(connection.source); gave up after \(String(format: "%.1f", secs)) s)")
         }
         let namespace = selection.namespace ?? "cilium-test"
         let workload = KubeWorkload(client: client, namespace: namespace)
-        let teardown = APIRunTeardown(client: client, workload: workload)
-        cleanup.onExit { teardown.runBlocking() }  // a signal's cleanup: bounded inside
+        let teardown = APIRunTeardown(client: client, workload: workload, keep: !cleanup)
+        actions.onExit { teardown.runBlocking() }  // a signal's cleanup: bounded inside
         var result: KubeRunOutcome
         do {
-            ExternalHost.removeLeftovers(layout: local.layout)  // a killed run's, even if this one has none
-            if let ip = selection.externalIP {
-                let external = ExternalHost(layout: local.layout, cluster: spec, ip: ip,
-                                            fqdn: selection.externalFQDN ?? GeneratorOptions.defaultExternalFQDN)
-                cleanup.track(external)
-                try external.start { progress($0) }
-                teardown.withdrawSimulatedInternet()
-                try await SimulatedInternet(hosts: external.dnsRecords, caPEM: external.caPEM).publish(client)
+            let capabilities: LocalCapabilities
+            var drops: DropCollector?
+            if let local {
+                let (cluster, spec) = (local.cluster, local.spec)
+                ExternalHost.removeLeftovers(layout: cluster.layout)  // a killed run's, even if this one has none
+                if let ip = selection.externalIP {
+                    let external = ExternalHost(layout: cluster.layout, cluster: spec, ip: ip,
+                                                fqdn: selection.externalFQDN ?? GeneratorOptions.defaultExternalFQDN)
+                    actions.track(external)
+                    try external.start { progress($0) }
+                    teardown.withdrawSimulatedInternet()
+                    try await SimulatedInternet(hosts: external.dnsRecords, caPEM: external.caPEM).publish(client)
+                }
+                let enforcing = await Self.policyEnforced(cluster)
+                capabilities = LocalCapabilities(externalHost: selection.externalIP != nil, policyEnforcement: enforcing)
+                drops = enforcing ? DropCollector(local: cluster, nodes: spec.nodes.map(\.name), echo: monitor) : nil
+            } else {
+                capabilities = LocalCapabilities(externalHost: selection.externalIP != nil, externalFQDN: selection.externalFQDN != nil,
+                                                 noExternalReason: LocalCapabilities.noExternalTargetReason,
+                                                 l7Policy: true, fqdnPolicy: true, policyEnforcement: true)
+                progress("policy checks rely on the cluster's CNI to enforce them; drops are not reported (no view of the datapath)")
             }
-            // Policy checks run only where every node's datapath loaded; otherwise they are skipped, never passed.
-            let enforcing: Bool
-            do {
-                let disabled = try await local.policy(.status, nodes: []).filter { $0.state == "Disabled" }
-                enforcing = disabled.isEmpty
-                for s in disabled { progress("policy enforcement unavailable on \(s.node), policy checks will be skipped: \(s.message)") }
-            } catch {
-                enforcing = false
-                progress("policy enforcement unavailable, policy checks will be skipped: \(error)")
-            }
-            let drops = enforcing ? DropCollector(local: local, nodes: spec.nodes.map(\.name), echo: monitor) : nil
             defer { drops?.stop() }
             let runner = KubeRunner(client: client, options: .init(namespace: namespace, timeScale: timeScale, timeout: limit,
-                                                                    capabilities: LocalCapabilities(externalHost: selection.externalIP != nil,
-                                                                                                    policyEnforcement: enforcing),
-                                                                    ipFamily: ipFamily))
+                                                                    capabilities: capabilities, ipFamily: ipFamily,
+                                                                    allowOccupiedNamespace: allowOccupiedNamespace))
             let lastLine = LastLine()
             result = try await runner.run(resources, workload: workload, note: { progress($0) }) { p in
                 let line = ConsoleReport.progressLine(p)
@@ -244,18 +346,38 @@ struct Run: AsyncParsableCommand {
                 }
             }
         } catch {
-            await teardown.run()
+            await teardown.run(keep: false)  // nothing half-applied stays, --no-cleanup or not
             throw error
         }
-        progress("deleting namespace \(namespace)")
+        if !cleanup {
+            progress(await workload.createdNamespace
+                     ? "keeping namespace \(namespace) (--no-cleanup): kubectl get pods -n \(namespace); the next run deletes it"
+                     : "keeping what the run made in namespace \(namespace) (--no-cleanup); remove it with kubectl delete "
+                       + "deployments,services,ciliumnetworkpolicies -n \(namespace) -l \(KubeWorkload.managedByLabel)=\(KubeWorkload.managedByValue)")
+        } else {
+            progress(await workload.createdNamespace ? "deleting namespace \(namespace)" : "deleting what the run made in namespace \(namespace)")
+        }
         await teardown.run()
         let outcome = result.outcome
-        try report(outcome.results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds, startedAt: outcome.startedAt)
+        try report(outcome.results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds, startedAt: outcome.startedAt,
+                   cluster: local?.cluster.name ?? connection.source)
         return outcome.summary.exitCode
     }
 
+    /// Policy checks run only where every node's datapath loaded; otherwise they are skipped, never passed.
+    private static func policyEnforced(_ local: LocalCluster) async -> Bool {
+        do {
+            let disabled = try await local.policy(.status, nodes: []).filter { $0.state == "Disabled" }
+            for s in disabled { progress("policy enforcement unavailable on \(s.node), policy checks will be skipped: \(s.message)") }
+            return disabled.isEmpty
+        } catch {
+            progress("policy enforcement unavailable, policy checks will be skipped: \(error)")
+            return false
+        }
+    }
+
     /// The report on stdout, and the JUnit file when asked for.
-    private func report(_ results: [CheckResult], summary: RunSummary, timeoutSeconds: Double?, startedAt: Date) throws {
+    private func report(_ results: [CheckResult], summary: RunSummary, timeoutSeconds: Double?, startedAt: Date, cluster: String) throws {
         switch output {
         case .json: print(JSONReport.render(results, summary: summary), terminator: "")
         case .text: print(ConsoleReport.render(results, summary: summary, timeoutSeconds: timeoutSeconds), terminator: "")
@@ -335,21 +457,24 @@ private final class APIRunTeardown: @unchecked Sendable {
     private var withdraw = false
     private let client: KubeClient
     private let workload: KubeWorkload
+    private let keep: Bool
 
-    init(client: KubeClient, workload: KubeWorkload) {
+    init(client: KubeClient, workload: KubeWorkload, keep: Bool) {
         self.client = client
         self.workload = workload
+        self.keep = keep
     }
 
     func withdrawSimulatedInternet() { lock.withLock { withdraw = true } }
 
-    func run() async {
+    /// `keep` (default: --no-cleanup's) leaves the workload in place.
+    func run(keep: Bool? = nil) async {
         let (first, withdraw) = lock.withLock { () -> (Bool, Bool) in
             defer { done = true }
             return (!done, self.withdraw)
         }
         guard first else { return }
-        for line in await workload.cleanup(deadline: .now + .seconds(60)) { progress("conntest: cleanup: \(line)") }
+        for line in await workload.cleanup(deadline: .now + .seconds(60), keep: keep ?? self.keep) { progress("conntest: cleanup: \(line)") }
         if withdraw {
             do { try await SimulatedInternet.withdraw(client) } catch { progress("conntest: cleanup: \(error)") }
         }

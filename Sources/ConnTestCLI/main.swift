@@ -46,10 +46,10 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: .customLong("host-port"), parsing: .unconditional, help: ArgumentHelp("hostPort of echo-b (default 40000); echo-c uses port+1, host-network echo servers shift by the same amount and probes follow. Pick a different value (and --node-port) to run a second copy in one cluster.", valueName: "port"))
     var hostPort: Int?
 
-    @Option(name: .customLong("external-ip"), help: ArgumentHelp("Target of pod-to-external-1111 (default 1.1.1.1, probed over https). `run` simulates it and needs an address in 198.18.0.0/15 outside the cluster's ranges, e.g. 198.18.200.1.", valueName: "ip"))
+    @Option(name: .customLong("external-ip"), help: ArgumentHelp("Target of pod-to-external-1111 (default 1.1.1.1, probed over https). `run` on the local cluster simulates it and needs an address in 198.18.0.0/15 outside the cluster's ranges, e.g. 198.18.200.1; `run --kubeconfig` probes it as given (without it the check is skipped).", valueName: "ip"))
     var externalIP: String?
 
-    @Option(name: .customLong("external-fqdn"), help: ArgumentHelp("Target of the FQDN policy check (default www.google.com, allowed as *.google.com; a custom name is allowed exactly).", valueName: "name"))
+    @Option(name: .customLong("external-fqdn"), help: ArgumentHelp("Target of the FQDN policy check (default www.google.com, allowed as *.google.com; a custom name is allowed exactly). `run --kubeconfig` runs the check only when it is given.", valueName: "name"))
     var externalFQDN: String?
 
     var generatorOptions: GeneratorOptions {

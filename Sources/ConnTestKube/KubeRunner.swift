@@ -23,11 +23,17 @@ public struct KubeRunner: Sendable {
         public var capabilities: LocalCapabilities
         /// The family of every Service (single-stack); IPv6 needs a dual-stack cluster.
         public var ipFamily: RunIPFamily
+        /// Who holds the namespace's run lease while this run lasts (shown to a second run).
+        public var holder: String
+        /// Run in a namespace that holds someone else's pods or policies (warned, not refused).
+        public var allowOccupiedNamespace: Bool
 
         public init(namespace: String = "cilium-test", timeScale: Double = 1, timeout: Duration = .seconds(120),
                     pollInterval: Duration = .milliseconds(250), capabilities: LocalCapabilities = LocalCapabilities(),
-                    ipFamily: RunIPFamily = .ipv4) {
+                    ipFamily: RunIPFamily = .ipv4, holder: String = KubeRunner.defaultHolder, allowOccupiedNamespace: Bool = false) {
             self.ipFamily = ipFamily
+            self.holder = holder
+            self.allowOccupiedNamespace = allowOccupiedNamespace
             self.namespace = namespace
             self.timeScale = timeScale
             self.timeout = timeout
@@ -44,6 +50,18 @@ public struct KubeRunner: Sendable {
         self.options = options
     }
 
+    /// `conntest pid 12 on host h`.
+    public static var defaultHolder: String {
+        "conntest pid \(ProcessInfo.processInfo.processIdentifier) on \(ProcessInfo.processInfo.hostName)"
+    }
+
+    /// The server's version (`GET /version`), one bounded call: an unreachable server, bad
+    /// credentials or a TLS mismatch show here, before anything is asked of the cluster.
+    public static func serverVersion(_ client: KubeClient) async throws -> String {
+        struct Version: Decodable { var gitVersion: String? }
+        return try await client.get("/version", as: Version.self).gitVersion ?? "unknown version"
+    }
+
     /// Throws `KubeWorkloadError` (or an API error) only before any check ran: a rejected
     /// manifest, a namespace that is not ours to use, an unreachable server. `workload` is where
     /// the objects went; the caller deletes them (`cleanup`) whatever happens.
@@ -55,44 +73,72 @@ public struct KubeRunner: Sendable {
         let deadline = start + options.timeout
         let scaled = ServiceFamily.apply(ProbeTimeScale.apply(resources, scale: options.timeScale), options.ipFamily)
         let workload = try RunWorkload(resources: scaled)
-        let skipReasons = options.capabilities.skipReasons(for: workload)
+        var skipReasons = options.capabilities.skipReasons(for: workload)
         let checkNames = Set(workload.checks.map(\.name))
-        let toApply = scaled.filter { $0.kind != .deployment || skipReasons[$0.name] == nil }
-        let first = toApply.filter { $0.kind != .deployment || !checkNames.contains($0.name) }
-        let second = toApply.filter { $0.kind == .deployment && checkNames.contains($0.name) }
-        let checks = workload.checks.filter { skipReasons[$0.name] == nil }
 
         // Setup has its own bound: a short --timeout limits the waiting for verdicts, and a run cut
         // off there is inconclusive rather than a setup error.
-        try await kube.prepareNamespace(deadline: start + .seconds(60), progress: note)
+        try await kube.prepareNamespace(deadline: start + .seconds(60), holder: options.holder,
+                                        allowOccupied: options.allowOccupiedNamespace, progress: note)
+        var toApply = scaled.filter { $0.kind != .deployment || skipReasons[$0.name] == nil }
         note("namespace \(options.namespace) ready; validating \(toApply.count) objects with the server (dry run)")
-        try await kube.validate(toApply)
+        let validated = try await kube.validate(toApply)
+        toApply = validated.resources
+        for refusal in validated.refusedNodePorts {
+            let reason = "NodePort Service \(refusal.service) refused by admission: \(refusal.message)"
+            let affected = workload.checks.filter { check in
+                skipReasons[check.name] == nil && refusal.nodePorts.contains { workload.probesPort(of: check, $0) }
+            }
+            note("conntest: warning: \(reason); applied as ClusterIP, skipping \(affected.map(\.name).joined(separator: ", "))")
+            for check in affected { skipReasons[check.name] = reason }
+        }
+        toApply = toApply.filter { $0.kind != .deployment || skipReasons[$0.name] == nil }
+        let first = toApply.filter { $0.kind != .deployment || !checkNames.contains($0.name) }
+        let second = toApply.filter { $0.kind == .deployment && checkNames.contains($0.name) }
+        let checks = workload.checks.filter { skipReasons[$0.name] == nil }
+        var view = ClusterView()
+        await view.refresh(client, namespace: options.namespace, note: note)
+        let stale = AdmissionRejection.replicaSets(in: view.events)
         note("applying \(first.count) objects (echo servers, services, policies) to namespace \(options.namespace)")
         try await kube.apply(first)
 
-        var view = ClusterView()
         var observations: [String: PodObservation] = [:]
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
-        // Servers first: a check probing a server still starting would burn its failure threshold.
+        // Servers first, each until cilium-cli's Deployment predicate holds: a check probing a
+        // server still starting would burn its failure threshold. A server whose pod cannot start
+        // (stuck Waiting, or refused by admission) is named and not waited for.
         var serverStatus: [String: PodStatus] = [:]
-        var lastServerLine = ""
-        while clock.now < deadline, !workload.servers.isEmpty {
-            await view.refresh(client, namespace: options.namespace, note: note)
-            for s in workload.servers {
+        var waitingFor: [String: String] = [:]
+        for s in workload.servers {
+            note("⌛ Waiting for deployment \(options.namespace)/\(s.name) to become ready...")
+            waitingFor[s.name] = "not yet observed"
+        }
+        while !waitingFor.isEmpty {
+            await view.refresh(client, namespace: options.namespace, deployments: true, note: note)
+            for s in workload.servers where waitingFor[s.name] != nil {
                 if let pod = view.pod(for: s) {
                     serverStatus[s.name] = observations[s.name, default: PodObservation()]
                         .status(of: pod, deployment: s, events: view.events, now: seconds(clock.now - start))
                 }
+                if let d = view.deployments[s.name] {
+                    waitingFor[s.name] = d.notReady
+                    if d.notReady == nil { continue }
+                }
+                let cannot = serverStatus[s.name]?.stuckWaiting
+                    ?? (view.pod(for: s) == nil ? AdmissionRejection.message(for: s.name, in: view.events, stale: stale).map { "pod rejected by admission: \($0)" } : nil)
+                if let cannot {
+                    note("echo server cannot start, its checks will fail: \(s.name): \(cannot)")
+                    waitingFor[s.name] = nil
+                }
             }
-            let ready = workload.servers.filter { serverStatus[$0.name]?.ready == true }
-            let stuck = workload.servers.compactMap { s in serverStatus[s.name]?.stuckWaiting.map { "\(s.name): \($0)" } }
-            if ready.count + stuck.count == workload.servers.count {
-                for s in stuck { note("echo server cannot start, its checks will fail: \(s)") }
+            guard !waitingFor.isEmpty else { break }
+            guard clock.now < deadline else {
+                for (name, last) in waitingFor.sorted(by: { $0.key < $1.key }) {
+                    note("timeout reached waiting for deployment \(options.namespace)/\(name) to become ready (last error: \(last))")
+                }
                 break
             }
-            let line = "waiting for echo servers: \(ready.count)/\(workload.servers.count) ready"
-            if line != lastServerLine { note(line); lastServerLine = line }
             try? await Task.sleep(for: options.pollInterval)
         }
 
@@ -103,11 +149,24 @@ public struct KubeRunner: Sendable {
         var placements: [String: PodPlacement] = [:]
         var settledAt: [String: Double] = [:]
         var checkPods: [String: String] = [:]
+        var rejectedSince: [String: Double] = [:]
         while !Task.isCancelled {
             await view.refresh(client, namespace: options.namespace, note: note)
             let now = seconds(clock.now - checkStart)
             for check in checks {
-                guard let pod = view.pod(for: check) else { continue }
+                guard let pod = view.pod(for: check) else {
+                    // No pod: an admission plugin or webhook may be refusing it. Settled once the
+                    // refusal has stood for a second (a transient one is followed by a pod at once).
+                    if let message = AdmissionRejection.message(for: check.name, in: view.events, stale: stale) {
+                        let since = rejectedSince[check.name] ?? now
+                        rejectedSince[check.name] = since
+                        placements[check.name] = .rejected(reason: "pod rejected by admission: \(message)")
+                        if now - since >= 1, settledAt[check.name] == nil { settledAt[check.name] = now }
+                    }
+                    continue
+                }
+                rejectedSince[check.name] = nil
+                if case .rejected? = placements[check.name] { placements[check.name] = nil; settledAt[check.name] = nil }
                 checkPods[check.name] = "\(options.namespace)/\(pod.metadata.name ?? "")"
                 if let node = pod.spec.nodeName {
                     placements[check.name] = .node(node)
@@ -126,8 +185,9 @@ public struct KubeRunner: Sendable {
                 let ready = checkStatus.values.filter(\.ready).count
                 let failing = checkStatus.values.filter { !$0.ready && $0.settled }.count
                 let pending = placements.values.filter { if case .pending = $0 { return true } else { return false } }.count
+                let rejected = placements.values.filter { if case .rejected = $0 { return true } else { return false } }.count
                 progress(RunProgress(elapsedSeconds: seconds(clock.now - start), total: workload.checks.count, ready: ready,
-                                     failing: failing, waiting: checks.count - ready - failing - pending, pending: pending,
+                                     failing: failing + rejected, waiting: checks.count - ready - failing - rejected - pending, pending: pending,
                                      skipped: skipReasons.count))
             }
             if checks.allSatisfy({ settledAt[$0.name] != nil }) || clock.now >= deadline { break }
@@ -158,14 +218,20 @@ public struct KubeRunner: Sendable {
 struct ClusterView {
     var pods: [Pod] = []
     var events: [KubeEvent] = []
+    /// By name; read only while waiting for the servers.
+    var deployments: [String: DeploymentState] = [:]
     /// The error of the latest read, while the server cannot be reached.
     var unreachable: String?
 
-    mutating func refresh(_ client: KubeClient, namespace: String, note: @Sendable (String) -> Void) async {
+    mutating func refresh(_ client: KubeClient, namespace: String, deployments withDeployments: Bool = false,
+                          note: @Sendable (String) -> Void) async {
         do {
             async let p = client.get("/api/v1/namespaces/\(namespace)/pods", as: ObjectList<Pod>.self)
             async let e = client.get("/api/v1/namespaces/\(namespace)/events", as: ObjectList<KubeEvent>.self)
+            async let d = withDeployments
+                ? client.get("/apis/apps/v1/namespaces/\(namespace)/deployments", as: ObjectList<DeploymentState>.self).items : []
             (pods, events) = try await (p.items, e.items)
+            for state in try await d { if let name = state.metadata.name { deployments[name] = state } }
             if unreachable != nil { note("API server reachable again") }
             unreachable = nil
         } catch {

@@ -15,11 +15,14 @@ public actor KubeWorkload {
     }
 
     public let namespace: String
+    /// This run created the namespace (cleanup deletes it whole, not object by object).
+    public var createdNamespace: Bool { ownsNamespace }
     private let client: KubeClient
     private let map: APIResourceMap
     private var applied: [Applied] = []
     private var ownsNamespace = false
     private var cleanedUp = false
+    private var lease: RunLease?
 
     public init(client: KubeClient, namespace: String) {
         self.client = client
@@ -29,18 +32,28 @@ public actor KubeWorkload {
 
     // MARK: namespace
 
-    /// Creates the namespace, labelled as ours. An earlier run's namespace is deleted and waited for
-    /// first (its pods would answer this run's probes); someone else's is used only when it holds
-    /// no pods and no NetworkPolicies, which would change what the checks observe.
-    public func prepareNamespace(deadline: ContinuousClock.Instant, progress: @Sendable (String) -> Void) async throws {
+    /// Makes the namespace this run's: takes its run lease (a second run against it refuses, naming
+    /// the first), then creates it labelled as ours. An earlier run's namespace is deleted and waited
+    /// for first (its pods would answer this run's probes); someone else's is used only when it holds
+    /// no pods and no (Cilium) NetworkPolicies, which would change what the checks observe, unless
+    /// `allowOccupied`. Clusterwide Cilium policies are warned about: they may select the run's pods.
+    public func prepareNamespace(deadline: ContinuousClock.Instant, holder: String, allowOccupied: Bool = false,
+                                 progress: @escaping @Sendable (String) -> Void) async throws {
         let path = "/api/v1/namespaces/\(namespace)"
+        let lease = RunLease(client: client, holder: holder)
+        self.lease = lease
         if let existing = try await getOptional(path, as: KubeNamespace.self) {
-            if existing.metadata.labels?[Self.managedByLabel] == Self.managedByValue || existing.status?.phase == "Terminating" {
+            let terminating = existing.status?.phase == "Terminating"
+            // A terminating namespace takes no new objects (nor a lease): wait for it to go.
+            if !terminating { try await lease.acquire(namespace: namespace, note: progress) }
+            if existing.metadata.labels?[Self.managedByLabel] == Self.managedByValue || terminating {
                 progress("deleting the namespace '\(namespace)' an earlier run left")
+                await lease.release(delete: false)
                 try await deleteNamespace(deadline: deadline)
             } else {
-                try await refuseIfOccupied()
+                try await refuseIfOccupied(allow: allowOccupied, progress: progress)
                 progress("using the existing namespace '\(namespace)'")
+                await warnAboutClusterwidePolicies(progress)
                 return
             }
         }
@@ -51,6 +64,7 @@ public actor KubeWorkload {
             throw KubeWorkloadError("namespace '\(namespace)' appeared while this run was creating it: is another run using it?")
         }
         ownsNamespace = true
+        try await lease.acquire(namespace: namespace, note: progress)
         // Pods are refused until the namespace's default ServiceAccount exists.
         while try await getOptional("/api/v1/namespaces/\(namespace)/serviceaccounts/default", as: KubeObject.self) == nil {
             guard ContinuousClock.now < deadline else {
@@ -58,18 +72,42 @@ public actor KubeWorkload {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
+        await warnAboutClusterwidePolicies(progress)
     }
 
-    private func refuseIfOccupied() async throws {
-        let pods = try await client.get("/api/v1/namespaces/\(namespace)/pods", as: ObjectList<KubeObject>.self).items
-        let policies = try await client.get("/apis/networking.k8s.io/v1/namespaces/\(namespace)/networkpolicies",
-                                            as: ObjectList<KubeObject>.self).items
-        var found: [String] = pods.prefix(3).map { "pod \($0.metadata.name ?? "?")" }
-        found += policies.prefix(3).map { "NetworkPolicy \($0.metadata.name ?? "?")" }
-        guard found.isEmpty else {
-            throw KubeWorkloadError("namespace '\(namespace)' was not made by conntest and holds \(found.joined(separator: ", ")): "
-                                    + "they would change what the checks observe; use another namespace (-n) or empty this one")
+    private func refuseIfOccupied(allow: Bool, progress: @Sendable (String) -> Void) async throws {
+        var found = try await list("/api/v1/namespaces/\(namespace)/pods").map { "pod \($0)" }
+        found += try await list("/apis/networking.k8s.io/v1/namespaces/\(namespace)/networkpolicies").map { "NetworkPolicy \($0)" }
+        found += (try await listIfServed("/apis/cilium.io/v2/namespaces/\(namespace)/ciliumnetworkpolicies") ?? [])
+            .map { "CiliumNetworkPolicy \($0)" }
+        guard !found.isEmpty else { return }
+        let named = found.prefix(5).joined(separator: ", ") + (found.count > 5 ? " and \(found.count - 5) more" : "")
+        guard allow else {
+            throw KubeWorkloadError("namespace '\(namespace)' was not made by conntest and holds \(named): "
+                                    + "they would change what the checks observe; use another namespace (-n), empty this one, "
+                                    + "or pass --allow-occupied-namespace to run beside them")
         }
+        progress("conntest: warning: namespace '\(namespace)' holds \(named) (--allow-occupied-namespace): results may reflect them")
+    }
+
+    private func warnAboutClusterwidePolicies(_ progress: @Sendable (String) -> Void) async {
+        do {
+            guard let names = try await listIfServed("/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies"), !names.isEmpty else { return }
+            progress("conntest: warning: \(names.count) CiliumClusterwideNetworkPolic\(names.count == 1 ? "y" : "ies") "
+                     + "(\(names.prefix(5).joined(separator: ", "))) may select this run's pods and change what the checks observe")
+        } catch {
+            progress("conntest: warning: cannot list CiliumClusterwideNetworkPolicies (\(APIErrorText.line(error))): "
+                     + "a clusterwide policy may change what the checks observe")
+        }
+    }
+
+    private func list(_ path: String) async throws -> [String] {
+        try await client.get(path, as: ObjectList<KubeObject>.self).items.map { $0.metadata.name ?? "?" }
+    }
+
+    /// nil when the server does not serve the kind (the CRD is not installed).
+    private func listIfServed(_ path: String) async throws -> [String]? {
+        do { return try await list(path) } catch let e as KubeAPIError where e.isNotFound { return nil }
     }
 
     /// The namespace controller waits out each pod's grace period (30 s unless the manifest says
@@ -95,20 +133,56 @@ public actor KubeWorkload {
 
     // MARK: objects
 
+    /// A NodePort Service admission refused (cilium-cli#1275) though the same Service as ClusterIP passes.
+    public struct NodePortRefusal: Sendable, Equatable {
+        public var service: String
+        public var nodePorts: [Int]
+        public var message: String
+    }
+
     /// Server-side dry run of every object: every rejection is named, and nothing is created.
-    public func validate(_ resources: [Resource]) async throws {
+    /// A NodePort Service that admission refuses is applied as ClusterIP instead (its other checks
+    /// keep their target) and returned, so the checks probing its node ports can be skipped with the
+    /// reason; RBAC refusing the dry run ends the validation at once (every object would say the same).
+    public func validate(_ resources: [Resource]) async throws -> (resources: [Resource], refusedNodePorts: [NodePortRefusal]) {
         var problems: [String] = []
+        var out: [Resource] = []
+        var refused: [NodePortRefusal] = []
         for r in resources {
             do {
                 _ = try await post(r, dryRun: true)
+                out.append(r)
+            } catch let e as KubeAPIError where e.isAuthorizationDenied || e.isUnauthorized {
+                throw e
             } catch let e as KubeAPIError {
-                problems.append("\(r.kind.rawValue) \(r.name): \(e.message)")
+                // Admission refuses with 403 (a quota, a webhook); 422 is the object itself (a port taken).
+                if e.code != 422, let clusterIP = Self.asClusterIP(r), (try? await post(clusterIP, dryRun: true)) != nil {
+                    let ports = (r.document.value(at: "spec", "ports")?.arrayValue ?? []).compactMap { $0["nodePort"]?.looseIntValue }
+                    refused.append(NodePortRefusal(service: r.name, nodePorts: ports, message: e.message))
+                    out.append(clusterIP)
+                } else {
+                    problems.append("\(r.kind.rawValue) \(r.name): \(e.message)")
+                }
             }
         }
         guard problems.isEmpty else {
             throw KubeWorkloadError("the API server rejected \(problems.count) object\(problems.count == 1 ? "" : "s"), nothing was applied:\n  "
                                     + problems.joined(separator: "\n  "))
         }
+        return (out, refused)
+    }
+
+    /// The Service as type ClusterIP (node ports dropped); nil unless it is a NodePort Service.
+    static func asClusterIP(_ r: Resource) -> Resource? {
+        guard r.kind == .service, r.document.value(at: "spec", "type")?.stringValue == "NodePort" else { return nil }
+        var out = r
+        out.document = r.document.updating(["spec"]) { spec in
+            let ports = (spec["ports"]?.arrayValue ?? []).map { port in
+                YAMLNode.map((port.mapPairs ?? []).filter { $0.0 != "nodePort" })
+            }
+            return spec.setting("type", to: .string("ClusterIP")).setting("ports", to: .seq(ports))
+        }
+        return out
     }
 
     /// Creates the objects in order; a cluster-scoped object an earlier run left is replaced.
@@ -125,6 +199,8 @@ public actor KubeWorkload {
                 }
                 try await client.delete(item)
                 applied.append(try await post(r, dryRun: false))
+            } catch let e as KubeAPIError where e.isAuthorizationDenied || e.isUnauthorized {
+                throw e
             } catch let e as KubeAPIError {
                 throw KubeWorkloadError("\(r.kind.rawValue) \(r.name): \(e.message)")
             }
@@ -148,16 +224,20 @@ public actor KubeWorkload {
 
     // MARK: cleanup
 
-    /// Deletes what this run made and waits, bounded, until the namespace is gone. Returns what
-    /// could not be removed (empty when clean).
+    /// Deletes what this run made and waits, bounded, until the namespace is gone; with `keep`
+    /// (`--no-cleanup`) everything stays for inspection and only the run's lease is given back.
+    /// Returns what could not be removed (empty when clean).
     /// Only the first call does anything (a signal and the normal end may both ask).
-    public func cleanup(deadline: ContinuousClock.Instant) async -> [String] {
+    public func cleanup(deadline: ContinuousClock.Instant, keep: Bool = false) async -> [String] {
         guard !cleanedUp else { return [] }
         cleanedUp = true
+        let deletesNamespace = ownsNamespace && !keep
+        await lease?.release(delete: !deletesNamespace)
+        guard !keep else { return [] }
         var left: [String] = []
         for object in applied.reversed() where !(ownsNamespace && object.namespaced) {
             do { try await client.delete(object.path) } catch let e as KubeAPIError where e.isNotFound {} catch {
-                left.append("\(object.description): \(error)")
+                left.append("\(object.description): \(APIErrorText.line(error))")
             }
         }
         applied = []
@@ -166,7 +246,7 @@ public actor KubeWorkload {
                 try await deleteNamespace(deadline: deadline)
                 ownsNamespace = false
             } catch {
-                left.append("namespace \(namespace): \(error)")
+                left.append("namespace \(namespace): \(APIErrorText.line(error))")
             }
         }
         return left

@@ -38,11 +38,14 @@ public struct KubeTransportError: Error, CustomStringConvertible, Sendable {
 public final class KubeClient: Sendable {
     public let connection: KubeConnection
     public let timeout: Duration
+    /// TCP connect plus TLS handshake (a server that accepts and never answers TLS ends here).
+    public let connectTimeout: Duration
     private let http: HTTPClient
 
     public init(_ connection: KubeConnection, timeout: Duration = .seconds(10)) throws {
         self.connection = connection
         self.timeout = timeout
+        connectTimeout = min(timeout, .seconds(5))
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             if let ca = connection.certificateAuthorityPEM {
@@ -58,7 +61,7 @@ public final class KubeClient: Sendable {
         if connection.insecureSkipTLSVerify { tls.certificateVerification = .none }
         var config = HTTPClient.Configuration(tlsConfiguration: tls)
         config.connectionPool.retryConnectionEstablishment = false
-        config.timeout.connect = TimeAmount(min(timeout, .seconds(5)))
+        config.timeout.connect = TimeAmount(connectTimeout)
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
@@ -89,7 +92,7 @@ public final class KubeClient: Sendable {
             status = Int(response.status.code)
             data = Data(buffer: try await response.body.collect(upTo: 256 << 20))
         } catch {
-            throw KubeTransportError(server: connection.server, reason: Self.describe(error, bound: bound))
+            throw KubeTransportError(server: connection.server, reason: Self.describe(error, bound: bound, connectBound: connectTimeout))
         }
         guard (200..<300).contains(status) else {
             throw Self.apiError(status: status, body: data, method: method.rawValue, path: path)
@@ -145,17 +148,18 @@ public final class KubeClient: Sendable {
         return KubeAPIError(code: status, reason: "", message: text, method: method, path: path)
     }
 
-    static func describe(_ error: any Error, bound: Duration) -> String {
+    static func describe(_ error: any Error, bound: Duration, connectBound: Duration) -> String {
         if let e = error as? HTTPClientError {
             switch e {
-            case .deadlineExceeded, .readTimeout, .connectTimeout: return "no answer within \(bound)"
+            case .connectTimeout: return "no connection (TCP and TLS handshake) within \(connectBound)"
+            case .deadlineExceeded, .readTimeout: return "no answer within \(bound)"
             case .remoteConnectionClosed: return "connection closed by server"
             default: break
             }
         }
         if let e = error as? IOError { return String(cString: strerror(e.errnoCode)).lowercased() }
         if let e = error as? NIOConnectionError, let first = e.connectionErrors.first {
-            return describe(first.error, bound: bound)
+            return describe(first.error, bound: bound, connectBound: connectBound)
         }
         if let e = error as? NIOSSLError { return "TLS: \(e)" }
         if let e = error as? BoringSSLError { return "TLS: \(e)" }

@@ -43,9 +43,13 @@ public struct KubeConfig {
     let path: String
     let root: [String: Any]
 
+    init(path: String, root: [String: Any]) {
+        self.path = path
+        self.root = root
+    }
+
     /// Parses `path`; relative credential paths resolve against its directory, as kubectl does.
     public init(path: String) throws {
-        self.path = path
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -61,7 +65,7 @@ public struct KubeConfig {
         guard let map = parsed as? [String: Any] else {
             throw ConfigError("kubeconfig \(path) is not a kubeconfig (expected a mapping with clusters, users, contexts)")
         }
-        root = map
+        self.init(path: path, root: map)
     }
 
     public var currentContext: String? { root["current-context"] as? String }
@@ -153,9 +157,9 @@ public struct KubeConfig {
 
     // MARK: helpers
 
-    private struct Named { let name: String; let body: [String: Any] }
+    struct Named { let name: String; let body: [String: Any] }
 
-    private static func named(_ value: Any?) -> [Named] {
+    static func named(_ value: Any?) -> [Named] {
         (value as? [Any] ?? []).compactMap { item in
             guard let map = item as? [String: Any], let name = map["name"] as? String else { return nil }
             return Named(name: name, body: map)
@@ -173,7 +177,7 @@ public struct KubeConfig {
         return nil
     }
 
-    private func resolve(_ file: String) -> String {
+    func resolve(_ file: String) -> String {
         file.hasPrefix("/") ? file : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
     }
 

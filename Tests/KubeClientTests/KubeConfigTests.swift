@@ -103,6 +103,57 @@ import Testing
         #expect(c.credential == .bearerToken("tok"))
     }
 
+    /// $KUBECONFIG as kubectl reads it: missing files skipped, the first definition of a name and
+    /// the first current-context win, relative paths resolve against their own file.
+    @Test func kubeconfigListMergesFirstWins() throws {
+        let sub = dir + "/second"
+        try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+        try "SECOND CA\n".write(toFile: sub + "/ca.crt", atomically: true, encoding: .utf8)
+        let one = try write("""
+            current-context: a
+            clusters: [{name: c1, cluster: {server: "https://10.0.0.1:6443", certificate-authority: ca.crt}}]
+            users: [{name: u, user: {token: first}}]
+            contexts: [{name: a, context: {cluster: c1, user: u}}]
+            """)
+        let two = sub + "/config"
+        try """
+            current-context: b
+            clusters: [{name: c2, cluster: {server: "https://10.0.0.2:6443", certificate-authority: ca.crt}}]
+            users: [{name: u, user: {token: second}}]
+            contexts: [{name: b, context: {cluster: c2, user: u}}, {name: a, context: {cluster: c2, user: u}}]
+            """.write(toFile: two, atomically: true, encoding: .utf8)
+        let merged = try KubeConfig(kubeconfigList: "\(dir)/missing:\(one):\(two)")
+        #expect(merged.currentContext == "a")
+        #expect(merged.contextNames == ["a", "b"])
+        let a = try merged.connection()
+        #expect(a.server == "https://10.0.0.1:6443")
+        #expect(a.credential == .bearerToken("first"))
+        let b = try merged.connection(context: "b")
+        #expect(b.server == "https://10.0.0.2:6443")
+        #expect(b.certificateAuthorityPEM == "SECOND CA\n", "relative to the second file's directory")
+        #expect(b.credential == .bearerToken("first"), "user u is the first file's")
+
+        let none = #expect(throws: KubeConfig.ConfigError.self) { try KubeConfig(kubeconfigList: "\(dir)/x:\(dir)/y") }
+        #expect(none?.description.contains("no such file") == true)
+    }
+
+    /// kubectl's order: --kubeconfig, then $KUBECONFIG, then in-cluster; nil leaves the default to the caller.
+    @Test func connectionSourcesInKubectlOrder() throws {
+        let one = try write("""
+            current-context: a
+            clusters: [{name: c1, cluster: {server: "https://10.0.0.1:6443"}}]
+            contexts: [{name: a, context: {cluster: c1}}]
+            """)
+        #expect(try KubeConfig.connection(kubeconfig: nil, context: nil, environment: [:]) == nil)
+        #expect(try KubeConfig.connection(kubeconfig: nil, context: nil, environment: ["KUBECONFIG": one])?.server == "https://10.0.0.1:6443")
+        #expect(try KubeConfig.connection(kubeconfig: one, context: nil,
+                                          environment: ["KUBECONFIG": dir + "/nope"])?.source.contains(one) == true)
+        let e = #expect(throws: KubeConfig.ConfigError.self) {
+            try KubeConfig.connection(kubeconfig: nil, context: "x", environment: ["KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"])
+        }
+        #expect(e?.description.contains("--context") == true)
+    }
+
     @Test func timesAreGoFormatted() {
         let date = Date(timeIntervalSince1970: 1_796_112_000.25)
         #expect(KubeTime.time(date) == "2026-12-01T08:00:00Z")

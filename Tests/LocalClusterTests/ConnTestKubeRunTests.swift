@@ -44,7 +44,7 @@ final class ConnTestKubeRunTests: XCTestCase {
         XCTAssertEqual(try cluster.agent(["cluster", "policy", "attach", "--name", cluster.name, "--all"]).status, 0)
 
         // A namespace holding someone else's pod is refused before anything is applied.
-        try apply(cluster, """
+        try cluster.apply("""
             apiVersion: v1
             kind: Namespace
             metadata: {name: busy}
@@ -58,11 +58,11 @@ final class ConnTestKubeRunTests: XCTestCase {
         let busy = try cluster.conntestRun(["-n", "busy", "-t", "name=pod-to-a"])
         XCTAssertEqual(busy.status, 2, busy.stderr)
         XCTAssertTrue(busy.stderr.contains("pod someone-elses"), busy.stderr)
-        XCTAssertEqual(try names(cluster, "deployments", in: "busy"), [], "nothing applied")
+        XCTAssertEqual(try cluster.names("deployments", in: "busy"), [], "nothing applied")
 
         // A rejection only the server can make (a quota: every object passes a dry run on its
         // own, the second Service is refused): named, exit 2, and nothing is left half-applied.
-        try apply(cluster, """
+        try cluster.apply("""
             apiVersion: v1
             kind: Namespace
             metadata: {name: quota}
@@ -75,8 +75,8 @@ final class ConnTestKubeRunTests: XCTestCase {
         let quota = try cluster.conntestRun(["-n", "quota"])
         XCTAssertEqual(quota.status, 2, quota.stderr)
         XCTAssertTrue(quota.stderr.contains("Service ") && quota.stderr.contains("exceeded quota"), quota.stderr)
-        XCTAssertEqual(try names(cluster, "deployments", in: "quota"), [], "rolled back")
-        XCTAssertEqual(try names(cluster, "services", in: "quota"), [], "rolled back")
+        XCTAssertEqual(try cluster.names("deployments", in: "quota"), [], "rolled back")
+        XCTAssertEqual(try cluster.names("services", in: "quota"), [], "rolled back")
 
         // An image this machine cannot run: the check fails with the container's Waiting reason.
         let image = try cluster.conntestRun(["-t", "name=pod-to-a", "--curl-image", "registry.local/tools/busybox:1", "-o", "json"])
@@ -98,8 +98,17 @@ final class ConnTestKubeRunTests: XCTestCase {
                                          "--timeout", "40s", "-o", "json"], environment: ["NETHEALTH_STATE_DIR": cluster.stateDir])
         defer { run.terminate() }
         XCTAssertTrue(run.waitForStderr(containing: "applying", seconds: 60), run.stderr)
-        XCTAssertTrue(run.waitForStderr(containing: "⌛", seconds: 60), "checks applied and being read: \(run.stderr)")
-        let podsBefore = Netns.list().filter { $0.hasPrefix("nh-\(cluster.name)-kpod-cilium-test.") }
+        XCTAssertTrue(run.waitForStderr(containing: "⌛ [", seconds: 60), "checks applied and being read: \(run.stderr)")
+        // Killed while an agent is still starting a pod, that pod's start fails and is rolled back:
+        // the kill comes once the checks' pods have all started (the set unchanged for 1.5 s).
+        var podsBefore: [String] = []
+        var unchanged = 0
+        try cluster.eventually("the checks' pods started", timeout: 30) {
+            let now = Netns.list().filter { $0.hasPrefix("nh-\(cluster.name)-kpod-cilium-test.") }.sorted()
+            unchanged = now == podsBefore ? unchanged + 1 : 0
+            podsBefore = now
+            return unchanged >= 3
+        }
         XCTAssertFalse(podsBefore.isEmpty)
         let apiserver = try XCTUnwrap(Netns.pids(cluster.layout.controlPlaneNamespace).first { pid in
             let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
@@ -112,7 +121,7 @@ final class ConnTestKubeRunTests: XCTestCase {
         XCTAssertFalse(try RunReport(json: run.stdout).checks.contains { $0.result == "pass" && $0.reason == nil }, run.stdout)
         // The agents kept running their pods without the API.
         let podsAfter = Netns.list().filter { $0.hasPrefix("nh-\(cluster.name)-kpod-cilium-test.") }
-        XCTAssertEqual(Set(podsAfter), Set(podsBefore))
+        XCTAssertEqual(Set(podsAfter), Set(podsBefore), run.stderr)
 
         let repair = try cluster.agent(["cluster", "up", "--name", cluster.name, "--nodes", "2"], timeout: 120)
         XCTAssertEqual(repair.status, 0, repair.stderr)
@@ -189,21 +198,5 @@ final class ConnTestKubeRunTests: XCTestCase {
         try cluster.eventually("node-2 reachable again", timeout: 30) {
             (try? cluster.status("node-1"))?.nodes.first { $0.name == victim }?.isHealthy == true
         }
-    }
-
-    private func apply(_ cluster: ClusterFixture, _ yaml: String, waitForServiceAccountIn ns: String) throws {
-        let path = cluster.stateDir + "/\(ns).yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        try cluster.eventually("\(ns)'s objects applied", timeout: 30) {
-            (try? cluster.kubectl(["apply", "-f", path])) != nil
-        }
-        try cluster.eventually("\(ns)'s default service account", timeout: 20) {
-            (try? cluster.kubectl(["get", "serviceaccount", "default", "-n", ns, "-o", "name"])) != nil
-        }
-    }
-
-    private func names(_ cluster: ClusterFixture, _ kind: String, in ns: String) throws -> [String] {
-        try cluster.kubectl(["get", kind, "-n", ns, "-o", "jsonpath={.items[*].metadata.name}"])
-            .split(separator: " ").map(String.init)
     }
 }

@@ -59,14 +59,7 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("ready"), "progress lines on stderr")
 
         // The real run's report and JUnit file, through validators we did not write.
-        let root = ClusterNaming.repositoryRoot
-        let schema = try Command.run(["python3", root + "/scripts/validate/json-schema.py",
-                                      root + "/schemas/conntest-report.schema.json", "-"], input: r.stdout)
-        XCTAssertEqual(schema.status, 0, "report does not match its schema: \(schema.stdout)\(schema.stderr)")
-        let junitparser = try Command.run(["python3", root + "/scripts/validate/junit-read.py", junit])
-        XCTAssertEqual(junitparser.status, 0, junitparser.stderr)
-        XCTAssertTrue(junitparser.stdout.contains(#""written": {"tests": 11, "failures": 0, "errors": 0, "skipped": 2}"#),
-                      junitparser.stdout)
+        try assertReportsConform(json: r.stdout, junit: junit, written: #"{"tests": 11, "failures": 0, "errors": 0, "skipped": 2}"#)
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
         XCTAssertEqual(xml.components(separatedBy: "<testcase ").count - 1, 11)
         XCTAssertTrue(xml.contains("pod-to-b-multi-node-nodeport"))
@@ -156,7 +149,7 @@ final class ConnTestRunTests: XCTestCase {
         let first = try BackgroundCommand(["\(fixture.binDir)/conntest", "run", "--cluster", fixture.name, "--time-scale", "1",
                                            "--timeout", "30s"], environment: ["NETHEALTH_STATE_DIR": fixture.stateDir])
         defer { first.terminate() }
-        XCTAssertTrue(first.waitForStderr(containing: "⌛", seconds: 60), first.stderr)
+        XCTAssertTrue(first.waitForStderr(containing: "⌛ [", seconds: 60), first.stderr)
         let prefix = "nh-\(fixture.name)-kpod-cilium-test."
         let pods = Netns.list().filter { $0.hasPrefix(prefix) }
         XCTAssertFalse(pods.isEmpty)
@@ -222,7 +215,7 @@ final class ConnTestRunSignalTests: XCTestCase {
         let run = try BackgroundCommand([binDir + "/conntest", "run", "--cluster", name, "--nodes", "2", "--time-scale", "1",
                                          "--timeout", "2m"], environment: ["NETHEALTH_STATE_DIR": stateDir])
         defer { run.terminate() }
-        XCTAssertTrue(run.waitForStderr(containing: "⌛", seconds: 90), run.stderr)
+        XCTAssertTrue(run.waitForStderr(containing: "⌛ [", seconds: 90), run.stderr)
         let stderrText = run.stderr
         XCTAssertTrue(stderrText.contains("bringing up cluster"), stderrText)
         // The run brings up a cluster with a control plane: the node agents run the pods.

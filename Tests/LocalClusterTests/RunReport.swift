@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import XCTest
 
 /// `conntest run -o json` as the tests read it.
 struct RunReport: Decodable {
@@ -27,4 +28,46 @@ extension ClusterFixture {
         try Command.run(["env", "NETHEALTH_STATE_DIR=\(stateDir)", "\(binDir)/conntest", "run", "--cluster", name] + args,
                         timeout: timeout)
     }
+}
+
+extension ClusterFixture {
+    /// `conntest run --kubeconfig PATH ARGS` with no $KUBECONFIG and no --cluster: any cluster's path.
+    func conntestKubeArgv(_ kubeconfig: String, _ args: [String]) -> [String] {
+        ["/usr/bin/env", "-u", "KUBECONFIG", "NETHEALTH_STATE_DIR=\(stateDir)", "\(binDir)/conntest", "run", "--kubeconfig", kubeconfig] + args
+    }
+
+    func conntestRunKube(_ kubeconfig: String, _ args: [String], timeout: TimeInterval = 120) throws -> Command.Result {
+        try Command.run(conntestKubeArgv(kubeconfig, args), timeout: timeout)
+    }
+}
+
+extension ClusterFixture {
+    /// `kubectl apply` of `yaml` (retried while the API settles), then waits for the namespace's
+    /// default ServiceAccount, without which pods are refused.
+    func apply(_ yaml: String, waitForServiceAccountIn ns: String) throws {
+        let path = stateDir + "/\(ns).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        try eventually("\(ns)'s objects applied", timeout: 30) {
+            (try? kubectl(["apply", "-f", path])) != nil
+        }
+        try eventually("\(ns)'s default service account", timeout: 20) {
+            (try? kubectl(["get", "serviceaccount", "default", "-n", ns, "-o", "name"])) != nil
+        }
+    }
+
+    func names(_ kind: String, in ns: String) throws -> [String] {
+        try kubectl(["get", kind, "-n", ns, "-o", "jsonpath={.items[*].metadata.name}"]).split(separator: " ").map(String.init)
+    }
+}
+
+/// A run's `-o json` report and JUnit file through validators we did not write: the JSON schema
+/// (python jsonschema) and junitparser, whose totals must read `written`.
+func assertReportsConform(json: String, junit: String, written: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let root = ClusterNaming.repositoryRoot
+    let schema = try Command.run(["python3", root + "/scripts/validate/json-schema.py",
+                                  root + "/schemas/conntest-report.schema.json", "-"], input: json)
+    XCTAssertEqual(schema.status, 0, "report does not match its schema: \(schema.stdout)\(schema.stderr)", file: file, line: line)
+    let junitparser = try Command.run(["python3", root + "/scripts/validate/junit-read.py", junit])
+    XCTAssertEqual(junitparser.status, 0, junitparser.stderr, file: file, line: line)
+    XCTAssertTrue(junitparser.stdout.contains(#""written": "# + written), junitparser.stdout, file: file, line: line)
 }
