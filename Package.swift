@@ -176,6 +176,8 @@ let package = Package(
             "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "KubeClient", "FuzzParsers", "LoopbackClient",
             "HealthHistory",
         ], swiftSettings: strict),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: [
+            "KubeClient", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: strict),
     ]
 )
