@@ -235,12 +235,15 @@ public actor HealthProber {
         }
     }
 
-    /// Until `until`: every `nodeRefresh`, asks for the node list and probes addresses not seen yet.
+    /// Until `until`: every `nodeRefresh`, asks for the node list and probes addresses not seen yet
+    /// (or seen, dropped and back again).
     private func probeNewNodes(alreadyProbed: Set<String>, until: ContinuousClock.Instant) async {
         var probed = alreadyProbed
         while !Task.isCancelled, ContinuousClock.now + Self.nodeRefresh < until {
             do { try await Task.sleep(for: Self.nodeRefresh) } catch { return }
             await refreshNodes()
+            // An address that left (a node cordoned, or removed) and came back has no result any more.
+            probed.formIntersection(liveIPs)
             let fresh = targetIPs.filter { !probed.contains($0) }
             guard !fresh.isEmpty else { continue }
             probed.formUnion(fresh)
