@@ -59,7 +59,11 @@ public struct ClusterUpRequest: Sendable, Equatable {
         if let socketGroup {
             do { _ = try UnixSocketFile.resolveGroup(socketGroup) } catch { throw AgentError("--socket-group: \(error)") }
         }
+        if health == .daemonset, kubernetes == false { throw Self.daemonSetNeedsKubernetes }
     }
+
+    static let daemonSetNeedsKubernetes =
+        AgentError("--health daemonset needs the Kubernetes control plane (the DaemonSets run through it): drop --no-kubernetes")
 
     static func check(_ value: Double, in range: ClosedRange<Double>, flag: String) throws {
         guard value.isFinite, range.contains(value) else {

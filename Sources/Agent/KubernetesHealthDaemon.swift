@@ -77,8 +77,17 @@ public struct KubernetesHealthDaemon {
         let nodes = KubernetesNodes(client: client, clusterName: o.clusterName, endpointSelector: o.endpointSelector,
                                     endpointNamespace: namespace)
         let watch = Task { await nodes.watchLoop() }
-        defer { watch.cancel() }
+        // Whatever ends the daemon, the watches stop and the client closes before it goes away.
+        var failure: (any Error)?
+        do { try await serve(nodes) } catch { failure = error }
+        watch.cancel()
+        await watch.value
+        await client.shutdown()
+        if let failure { throw failure }
+    }
 
+    private func serve(_ nodes: KubernetesNodes) async throws {
+        let o = options
         // The /hello responder and metrics answer on this node's own addresses, as upstream's do.
         guard await nodes.waitUntilSynced(timeout: o.startTimeout) else {
             let why = await nodes.nodes.lastError.map { "\($0)" } ?? "no answer"
@@ -112,7 +121,6 @@ public struct KubernetesHealthDaemon {
         logger.info("cilium-health running", metadata: ["node": "\(selfName)", "sockets": "\(o.socketDirectory)",
                                                         "addresses": "\(addresses.joined(separator: ","))"])
         try await group.run()
-        await client.shutdown()
     }
 
     /// kubectl's order: the file given, else $KUBECONFIG, else in-cluster.

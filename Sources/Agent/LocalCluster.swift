@@ -41,7 +41,7 @@ public struct LocalCluster {
         if let running { try request.checkMatches(running) }  // before looking for binaries it may not need
         let kubernetes = request.kubernetes ?? running.map { $0.kubernetes != nil } ?? request.kubernetesByDefault
         if (request.health ?? running?.healthMode) == .daemonset, !kubernetes {
-            throw AgentError("--health daemonset needs the Kubernetes control plane (the DaemonSets run through it): drop --no-kubernetes")
+            throw ClusterUpRequest.daemonSetNeedsKubernetes
         }
         let binaries = kubernetes ? try ControlPlaneBinaries.locate() : nil
         let lock = try ClusterLock(path: layout.lockPath)

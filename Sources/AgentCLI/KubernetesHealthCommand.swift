@@ -54,6 +54,8 @@ struct KubernetesHealthCommand: AsyncParsableCommand {
     var metricsPort: Int = 9962
     @Option(name: .long, help: ArgumentHelp("Keep the probe history in this SQLite file (default: none).", valueName: "file"))
     var historyDb: String?
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Give up when the API server has not listed the nodes (with this one among them) within this many seconds.", valueName: "seconds"))
+    var startTimeout: Int = 60
 
     func validate() throws {
         guard (0...1).contains(probeRatio) else { throw ValidationError("--probe-ratio must be in [0, 1], got \(probeRatio)") }
@@ -63,6 +65,7 @@ struct KubernetesHealthCommand: AsyncParsableCommand {
         guard (1...65535).contains(responderPort) else { throw ValidationError("--responder-port must be 1-65535, got \(responderPort)") }
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0-65535, got \(metricsPort)") }
         guard !socketDir.isEmpty else { throw ValidationError("--socket-dir must not be empty") }
+        guard (1...3600).contains(startTimeout) else { throw ValidationError("--start-timeout must be 1-3600 seconds, got \(startTimeout)") }
     }
 
     func run() async throws {
@@ -75,7 +78,7 @@ struct KubernetesHealthCommand: AsyncParsableCommand {
             kubeconfig: kubeconfig, context: context, nodeName: node, clusterName: clusterName, socketDirectory: socketDir,
             endpointSelector: endpointSelector, endpointNamespace: endpointNamespace, probeRatio: probeRatio, icmpBurst: icmpBurst,
             probeUnavailableNodes: probeUnavailableNodes, responderPort: responderPort,
-            metricsPort: metricsPort == 0 ? nil : metricsPort, historyPath: historyDb)
+            metricsPort: metricsPort == 0 ? nil : metricsPort, historyPath: historyDb, startTimeout: .seconds(startTimeout))
         try await KubernetesHealthDaemon(options: options, logger: Logger(label: "cilium-health.\(node)")).run()
     }
 }
