@@ -84,6 +84,23 @@ final class HealthDaemonSetTests: XCTestCase {
         try await waitForView(health, timeout: 5) { !$0.nodes.contains { $0.name == "default/node-9" } }
         let final = try await healthStatus(health)
         XCTAssertEqual(final.nodes.map(\.name).sorted(), nodes.map { "default/\($0)" })
+
+        // node-2's agent dies and the supervisor restarts it: its kubelet takes the pods over, and
+        // node-2 still has exactly one health daemon, with the whole view.
+        let oldAgent = try XCTUnwrap(DetachedProcess.readPidfile(cluster.layout.agentPidfile("node-2")))
+        kill(oldAgent, SIGKILL)
+        try cluster.eventually("node-2's agent restarted", timeout: 30) {
+            DetachedProcess.readPidfile(cluster.layout.agentPidfile("node-2")).map { $0 != oldAgent && DetachedProcess.isAlive($0) } == true
+        }
+        func daemons(_ node: String) -> Int {
+            Netns.pids(cluster.layout.nodeNamespace(node)).filter { pid in
+                ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("kubernetes-health")
+            }.count
+        }
+        try cluster.eventually("one health daemon on node-2 with every node reachable", timeout: 60) {
+            let status = try cluster.status("node-2")
+            return daemons("node-2") == 1 && status.nodes.count == 3 && status.nodes.allSatisfy(\.isFullyReachable)
+        }
     }
 
     private func healthStatus(_ client: APIClient) async throws -> HealthStatusResponse {

@@ -121,6 +121,7 @@ actor PodWorker {
         tasks.forEach { $0.cancel() }
         tasks = []
         for (_, c) in containers { if let pid = c.pid { DetachedProcess.stop(pid, grace: 1) } }
+        for c in pod.spec.containers where LocalImage(c.image ?? "") == .ours { unlink(pidfile(c)) }
         if !hostNetwork { PodNetwork.remove(namespace: netns) }  // its /etc/netns entry (resolv.conf, CA) too
         try? FileManager.default.removeItem(atPath: ContainerLaunch.volumeDir(layout, node: node.name, namespace: namespace, pod: name))
         await events.forget(uid: uid)
@@ -143,12 +144,24 @@ actor PodWorker {
 
     private var logDir: String { layout.nodeDir(node.name) + "/pods" }
 
+    private func pidfile(_ c: Pod.Container) -> String { logDir + "/\(namespace).\(name).\(c.name).pid" }
+
+    /// Our containers are daemons holding ports and sockets: the one an earlier agent started for
+    /// this pod (running pods outlive their agent) is stopped first, or the new one could not bind.
     private func spawnOurs(_ c: Pod.Container) -> pid_t? {
         let log = logDir + "/\(namespace).\(name).\(c.name).log"
+        // Only if that pid still runs one of our binaries (not a pid reused since).
+        if let old = DetachedProcess.readPidfile(pidfile(c)),
+           let cmdline = try? String(contentsOfFile: "/proc/\(old)/cmdline", encoding: .utf8),
+           cmdline.hasPrefix(DetachedProcess.executableDirectory + "/") {
+            DetachedProcess.stop(old, grace: 1)
+        }
         do {
             try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
             let l = launch(c)
-            return try DetachedProcess.spawn(try l.argv(), logPath: log, environment: try l.environment())
+            let pid = try DetachedProcess.spawn(try l.argv(), logPath: log, environment: try l.environment())
+            try AtomicFile.write(Data("\(pid)\n".utf8), to: pidfile(c))
+            return pid
         } catch {
             logger.error("pod \(namespace)/\(name): cannot start \(c.name): \(error)")
             Task { await events.record(pod, container: c.name, reason: "Failed", message: "\(error)") }
