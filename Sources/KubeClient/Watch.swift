@@ -116,8 +116,8 @@ public actor Reflector<Object: KubeMetadataObject> {
         self.watchSeconds = watchSeconds
     }
 
-    /// Lists and watches until cancelled. `retryAfter` spaces attempts after a failure (longer for a
-    /// 404, a resource this cluster does not serve).
+    /// Lists and watches until cancelled. `retryAfter` spaces attempts after a failure, `absentRetry`
+    /// after a 404 (a resource this cluster does not serve) or a 403 (one we may not read).
     public func run(retryAfter: Duration = .seconds(1), absentRetry: Duration = .seconds(30)) async {
         while !Task.isCancelled {
             do {
@@ -135,7 +135,8 @@ public actor Reflector<Object: KubeMetadataObject> {
                 lastError = error  // expired: list again at once
             } catch {
                 lastError = error
-                let absent = (error as? KubeAPIError)?.isNotFound == true
+                // Not served (a CRD not installed) or not ours to read (RBAC): asked again now and then.
+                let absent = (error as? KubeAPIError).map { $0.isNotFound || $0.code == 403 } == true
                 do { try await Task.sleep(for: absent ? absentRetry : retryAfter) } catch { return }
             }
         }
