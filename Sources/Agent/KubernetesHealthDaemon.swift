@@ -112,7 +112,8 @@ public struct KubernetesHealthDaemon {
         var config = HealthDaemonConfig(
             socketPath: o.socketDirectory + "/health.sock", agent: .unix(path: agentSocket),
             responderAddresses: addresses, responderPort: o.responderPort, probeRatio: o.probeRatio,
-            probing: HealthProber.Settings(icmpBurst: o.icmpBurst, probeUnavailableNodes: o.probeUnavailableNodes),
+            probing: HealthProber.Settings(icmpBurst: o.icmpBurst, probeUnavailableNodes: o.probeUnavailableNodes,
+                                           nodeRefresh: HealthProber.watchedNodeRefresh),
             metricsAddresses: o.metricsPort == nil ? [] : addresses, metricsPort: o.metricsPort ?? 9962)
         config.historyPath = o.historyPath
         let health = try HealthDaemon(config: config, logger: logger)

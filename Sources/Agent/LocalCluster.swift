@@ -147,7 +147,7 @@ public struct LocalCluster {
 
     /// With a control plane an agent learns its peers from the apiserver, which has them only
     /// once they registered: `up` returns when every agent's health view lists every node (the
-    /// prober asks again every 2 s), so "up" means probing, and a view that outlives the
+    /// prober asks again every 0.5 s), so "up" means probing, and a view that outlives the
     /// apiserver (its last good list) is complete.
     private func waitForViews(_ spec: ClusterSpec, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout

@@ -82,7 +82,10 @@ public struct NodeAgent {
         var healthConfig = HealthDaemonConfig(
             socketPath: layout.healthSocket(nodeName), socketGroup: socketGroup, agent: .unix(path: agentSocket),
             responderAddresses: nodeIPs, probeRatio: spec.probeRatio,
-            probing: HealthProber.Settings(icmpBurst: spec.icmpBurst ?? HealthProber.Settings().icmpBurst),
+            probing: HealthProber.Settings(icmpBurst: spec.icmpBurst ?? HealthProber.Settings().icmpBurst,
+                                           // The cluster file is read per ask; the Kubernetes view is in memory.
+                                           nodeRefresh: spec.kubernetes == nil ? HealthProber.defaultNodeRefresh
+                                                                               : HealthProber.watchedNodeRefresh),
             metricsAddresses: nodeIPs)
         healthConfig.historyPath = layout.historyDatabase(nodeName)
         healthConfig.beforeFirstRound = { [endpoint] in await endpoint.waitUntilServing(responder, timeout: .seconds(5)) }

@@ -32,15 +32,19 @@ public actor HealthProber {
         /// Probe nodes the agent reports NotReady or Unschedulable too (default: list them with
         /// their state, unprobed, so a cordoned node is not counted unreachable).
         public var probeUnavailableNodes: Bool
+        /// How often the node list is asked for between rounds.
+        public var nodeRefresh: Duration
 
         public static let burstRange = 1...20
 
         public init(icmpBurst: Int = 5, burstSpacing: Duration = .milliseconds(20),
-                    detection: DetectionScheduler.Config = .init(), probeUnavailableNodes: Bool = false) {
+                    detection: DetectionScheduler.Config = .init(), probeUnavailableNodes: Bool = false,
+                    nodeRefresh: Duration = HealthProber.defaultNodeRefresh) {
             self.icmpBurst = icmpBurst
             self.burstSpacing = burstSpacing
             self.detection = detection
             self.probeUnavailableNodes = probeUnavailableNodes
+            self.nodeRefresh = nodeRefresh
         }
     }
 
@@ -194,11 +198,13 @@ public actor HealthProber {
 
     // MARK: Probing
 
-    /// How often the node list is asked for between rounds, so a node that joins (or the rest of
-    /// the cluster, for an agent that started before its peers registered) is probed at once.
-    /// Half a second: the agent answers from memory (a watch keeps its Kubernetes view current),
-    /// so a new Node is probed, and shown, within a second of its object.
-    static let nodeRefresh: Duration = .milliseconds(500)
+    /// How often the node list is asked for between rounds (`Settings.nodeRefresh`), so a node that
+    /// joins (or the rest of the cluster, for an agent that started before its peers registered) is
+    /// probed at once: by default every 2 s.
+    public static let defaultNodeRefresh: Duration = .seconds(2)
+    /// For an agent that answers from memory (a watch keeps its Kubernetes view current): a new
+    /// Node is probed, and shown, within a second of its object.
+    public static let watchedNodeRefresh: Duration = .milliseconds(500)
 
     /// The periodic loop: waits for the agent, then runs rate-limited rounds until cancelled.
     /// The first round probes every address at once, so a (re)started agent's view is filled
@@ -239,8 +245,8 @@ public actor HealthProber {
     /// (or seen, dropped and back again).
     private func probeNewNodes(alreadyProbed: Set<String>, until: ContinuousClock.Instant) async {
         var probed = alreadyProbed
-        while !Task.isCancelled, ContinuousClock.now + Self.nodeRefresh < until {
-            do { try await Task.sleep(for: Self.nodeRefresh) } catch { return }
+        while !Task.isCancelled, ContinuousClock.now + settings.nodeRefresh < until {
+            do { try await Task.sleep(for: settings.nodeRefresh) } catch { return }
             await refreshNodes()
             // An address that left (a node cordoned, or removed) and came back has no result any more.
             probed.formIntersection(liveIPs)
