@@ -176,6 +176,9 @@ let package = Package(
             "ConnTest", "ConnTestLocal", "ConnTestCLI", "EchoServerCLI", "Datapath", "KubeClient", "FuzzParsers", "LoopbackClient",
             "HealthHistory",
         ], swiftSettings: strict),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "ConnTestKube", "ConnTest"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: [
+            "KubeClient", "ConnTestKube", "ConnTest",
+            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: strict),
     ]
 )

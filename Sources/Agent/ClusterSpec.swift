@@ -20,6 +20,25 @@ public struct ClusterSpec: Codable, Sendable, Equatable {
     public var policyObject: String?
     /// Why `policyObject` is nil.
     public var policyObjectError: String?
+    /// Who runs cilium-health on the nodes; absent: each node agent (`agent`).
+    public var health: HealthMode?
+
+    /// `agent`: each node agent runs its health daemon and endpoint. `daemonset`: the agents leave
+    /// both to the DaemonSets of deploy/ (applied with kubectl), which the agents' kubelet runs.
+    public enum HealthMode: String, Codable, Sendable, CaseIterable {
+        case agent, daemonset
+    }
+
+    public var healthMode: HealthMode { health ?? .agent }
+
+    /// Where `cilium-health` on a node finds the health API: the agent's socket, or in daemonset
+    /// mode the socket the DaemonSet's daemon serves on its hostPath.
+    public func healthSocket(_ node: String, layout: StateLayout) -> String {
+        switch healthMode {
+        case .agent: layout.healthSocket(node)
+        case .daemonset: layout.nodeHostPath(node, KubernetesHealthDaemon.socketDirectory + "/health.sock")
+        }
+    }
 
     public struct KubernetesSpec: Codable, Sendable, Equatable {
         public var version: String

@@ -20,6 +20,8 @@ public struct ClusterUpRequest: Sendable, Equatable {
     /// a new cluster `kubernetesByDefault` (the CLI: yes; library callers: no).
     public var kubernetes: Bool?
     public var kubernetesByDefault = false
+    /// Who runs cilium-health; nil keeps a running cluster's choice (a new cluster: the agents).
+    public var health: ClusterSpec.HealthMode?
 
     public static let defaultNodes = 3
     public static let defaultProbeRatio = 0.5
@@ -57,7 +59,11 @@ public struct ClusterUpRequest: Sendable, Equatable {
         if let socketGroup {
             do { _ = try UnixSocketFile.resolveGroup(socketGroup) } catch { throw AgentError("--socket-group: \(error)") }
         }
+        if health == .daemonset, kubernetes == false { throw Self.daemonSetNeedsKubernetes }
     }
+
+    static let daemonSetNeedsKubernetes =
+        AgentError("--health daemonset needs the Kubernetes control plane (the DaemonSets run through it): drop --no-kubernetes")
 
     static func check(_ value: Double, in range: ClosedRange<Double>, flag: String) throws {
         guard value.isFinite, range.contains(value) else {
@@ -76,6 +82,7 @@ public struct ClusterUpRequest: Sendable, Equatable {
                                                   ?? ClusterSpec.EndpointCheckTiming.upstream.relaunchAfterSeconds))
         spec.socketGroup = socketGroup
         spec.icmpBurst = icmpBurst
+        spec.health = health == .daemonset ? .daemonset : nil
         return spec
     }
 
@@ -107,6 +114,9 @@ public struct ClusterUpRequest: Sendable, Equatable {
         if let kubernetes, kubernetes != (existing.kubernetes != nil) {
             changes.append(existing.kubernetes != nil ? "it has a Kubernetes control plane, --no-kubernetes was asked for"
                                                       : "it has no Kubernetes control plane, --kubernetes was asked for")
+        }
+        if let health, health != existing.healthMode {
+            changes.append("its --health is \(existing.healthMode.rawValue), not \(health.rawValue)")
         }
         if let socketGroup, socketGroup != existing.socketGroup {
             changes.append("its --socket-group is \(existing.socketGroup ?? "the default (\(UnixSocketFile.defaultGroup) if it exists, else root)"), not \(socketGroup)")

@@ -40,6 +40,9 @@ public struct LocalCluster {
         let running = try? ClusterSpec.load(layout.specPath)
         if let running { try request.checkMatches(running) }  // before looking for binaries it may not need
         let kubernetes = request.kubernetes ?? running.map { $0.kubernetes != nil } ?? request.kubernetesByDefault
+        if (request.health ?? running?.healthMode) == .daemonset, !kubernetes {
+            throw ClusterUpRequest.daemonSetNeedsKubernetes
+        }
         let binaries = kubernetes ? try ControlPlaneBinaries.locate() : nil
         let lock = try ClusterLock(path: layout.lockPath)
         defer { lock.release() }
@@ -106,7 +109,7 @@ public struct LocalCluster {
             progress("waiting for \(nodes) agents")
             try await waitForAgents(spec, timeout: .seconds(30))
             try await controlPlane?.waitNodesReady(timeout: .seconds(60), progress: progress)
-            if controlPlane != nil { try await waitForViews(spec, timeout: .seconds(15)) }
+            if controlPlane != nil, spec.healthMode == .agent { try await waitForViews(spec, timeout: .seconds(15)) }
             try AgentSupervisor(layout: layout).start()
         } catch {
             teardown()
@@ -131,7 +134,7 @@ public struct LocalCluster {
         var pending = only ?? spec.nodes.map(\.name)
         while !pending.isEmpty {
             var still: [String] = []
-            for node in pending where !(await answers(node)) { still.append(node) }
+            for node in pending where !(await answers(node, health: spec.healthMode == .agent)) { still.append(node) }
             pending = still
             if pending.isEmpty { break }
             guard ContinuousClock.now < deadline else {
@@ -144,7 +147,7 @@ public struct LocalCluster {
 
     /// With a control plane an agent learns its peers from the apiserver, which has them only
     /// once they registered: `up` returns when every agent's health view lists every node (the
-    /// prober asks again every 2 s), so "up" means probing, and a view that outlives the
+    /// prober asks again every 0.5 s), so "up" means probing, and a view that outlives the
     /// apiserver (its last good list) is complete.
     private func waitForViews(_ spec: ClusterSpec, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
@@ -159,10 +162,12 @@ public struct LocalCluster {
         }
     }
 
-    private func answers(_ node: String) async -> Bool {
+    /// The agent API answers, and the agent's health API unless DaemonSets run health.
+    private func answers(_ node: String, health checkHealth: Bool) async -> Bool {
         let health = APIClient(endpoint: .unix(path: layout.healthSocket(node)), timeout: .seconds(2))
         let agent = APIClient(endpoint: .unix(path: layout.agentSocket(node)), timeout: .seconds(2))
         guard (try? await agent.send(.GET, "/v1/healthz"))?.status == 200 else { return false }
+        guard checkHealth else { return true }
         return (try? await health.send(.GET, "/v1beta/status"))?.status == 200
     }
 
@@ -248,7 +253,7 @@ public struct LocalCluster {
         }
         guard !command.isEmpty else { throw AgentError("missing command: agent cluster exec \(node) -- CMD...") }
         var env = ProcessInfo.processInfo.environment
-        env["CILIUM_HEALTH_SOCK"] = layout.healthSocket(node)
+        env["CILIUM_HEALTH_SOCK"] = spec.healthSocket(node, layout: layout)
         env["CILIUM_SOCK"] = layout.agentSocket(node)
         env["PATH"] = DetachedProcess.executableDirectory + ":" + (env["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin")
         let nsenter = try Command.resolve("nsenter")

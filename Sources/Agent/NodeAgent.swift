@@ -8,6 +8,8 @@ import ServiceLifecycle
 
 /// One node's agent process (`agent node run`): the agent API, the health endpoint and the health
 /// daemon; with a control plane also its node's registration, kubelet, proxy/DNS and policy roles.
+/// A cluster in `--health daemonset` mode leaves the health endpoint and daemon to the DaemonSets
+/// of deploy/, which this agent then runs as their kubelet.
 public struct NodeAgent {
     public let layout: StateLayout
     public let nodeName: String
@@ -26,8 +28,9 @@ public struct NodeAgent {
         }
         try AtomicFile.write(Data("\(getpid())\n".utf8), to: layout.agentPidfile(nodeName))
 
+        let ownHealth = spec.healthMode == .agent
         let endpoint = HealthEndpoint(layout: layout, spec: spec, node: node, logger: logger)
-        let responder = try endpoint.create()
+        let responder = ownHealth ? try endpoint.create() : nil
 
         let nodeIPs = [node.ipv4] + (node.ipv6.map { [$0] } ?? [])
         let agentSocket = layout.agentSocket(nodeName)
@@ -41,7 +44,8 @@ public struct NodeAgent {
         if let kube = spec.kubernetes {
             let connection = try KubeConfig(path: layout.nodeKubeconfig(nodeName)).connection()
             let client = try KubeClient(connection, timeout: .seconds(5))
-            kubernetes.append(NodeRegistration(client: client, node: node, kube: kube, clusterName: spec.name, logger: logger))
+            kubernetes.append(NodeRegistration(client: client, node: node, kube: kube, clusterName: spec.name,
+                                               healthAnnotations: ownHealth, logger: logger))
             kubernetes.append(KubeletRole(client: client, node: node, layout: layout, logger: logger))
             kubernetes.append(ServiceRole(client: client, node: node, layout: layout, logger: logger))
             let datapath = PolicyDatapath(node: node.name, objectPath: spec.policyObject,
@@ -60,10 +64,28 @@ public struct NodeAgent {
             onServerRunning: UnixSocketFile.restrictWhenBound(agentSocket, group: socketGroup, logger: logger),
             logger: logger)
 
+        var services: [any Service] = [agentAPI] + kubernetes
+        if let responder {
+            services += try healthServices(spec: spec, node: node, endpoint: endpoint, responder: responder,
+                                           agentSocket: agentSocket, socketGroup: socketGroup, nodeIPs: nodeIPs)
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("agent running", metadata: ["node": "\(spec.fullName(node))", "socket": "\(agentSocket)"])
+        try await group.run()
+        if ownHealth { endpoint.remove() }
+    }
+
+    /// The health daemon and the endpoint controller (the agent's own, in `--health agent` mode).
+    private func healthServices(spec: ClusterSpec, node: ClusterSpec.NodeSpec, endpoint: HealthEndpoint, responder: pid_t,
+                                agentSocket: String, socketGroup: gid_t?, nodeIPs: [String]) throws -> [any Service] {
         var healthConfig = HealthDaemonConfig(
             socketPath: layout.healthSocket(nodeName), socketGroup: socketGroup, agent: .unix(path: agentSocket),
             responderAddresses: nodeIPs, probeRatio: spec.probeRatio,
-            probing: HealthProber.Settings(icmpBurst: spec.icmpBurst ?? HealthProber.Settings().icmpBurst),
+            probing: HealthProber.Settings(icmpBurst: spec.icmpBurst ?? HealthProber.Settings().icmpBurst,
+                                           // The cluster file is read per ask; the Kubernetes view is in memory.
+                                           nodeRefresh: spec.kubernetes == nil ? HealthProber.defaultNodeRefresh
+                                                                               : HealthProber.watchedNodeRefresh),
             metricsAddresses: nodeIPs)
         healthConfig.historyPath = layout.historyDatabase(nodeName)
         healthConfig.beforeFirstRound = { [endpoint] in await endpoint.waitUntilServing(responder, timeout: .seconds(5)) }
@@ -73,12 +95,7 @@ public struct NodeAgent {
         let controller = HealthEndpointController(endpoint: endpoint, healthIP: node.healthIPv4, logger: logger,
                                                   checkEvery: .seconds(timing.checkSeconds),
                                                   relaunchAfter: .seconds(timing.relaunchAfterSeconds))
-        let group = ServiceGroup(configuration: .init(
-            services: [agentAPI] + health.services + [controller] + kubernetes,
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        logger.info("agent running", metadata: ["node": "\(spec.fullName(node))", "socket": "\(agentSocket)"])
-        try await group.run()
-        endpoint.remove()
+        return health.services + [controller]
     }
 }
 

@@ -12,6 +12,8 @@ struct NodeRegistration: Service {
     let node: ClusterSpec.NodeSpec
     let kube: ClusterSpec.KubernetesSpec
     let clusterName: String
+    /// Announce the agent's own health endpoint in the Node's annotations (not when DaemonSets run it).
+    var healthAnnotations = true
     let logger: Logger
     /// A full status post this often (kubelet's nodeStatusReportFrequency is 5 min; this is a small cluster).
     var statusEvery: Duration = .seconds(10)
@@ -75,8 +77,11 @@ struct NodeRegistration: Service {
                       "kubernetes.io/arch": NodeFacts.architecture, "nethealth.io/cluster": clusterName]
         let cidrs = [node.podCIDRv4] + (node.podCIDRv6.map { [$0] } ?? [])
         // Cilium's health-IP annotations: how peers' agents learn this node's health endpoint.
-        var annotations = [KubernetesNodes.healthIPv4Annotation: node.healthIPv4]
-        if let v6 = node.healthIPv6 { annotations[KubernetesNodes.healthIPv6Annotation] = v6 }
+        var annotations: [String: String] = [:]
+        if healthAnnotations {
+            annotations[KubernetesNodes.healthIPv4Annotation] = node.healthIPv4
+            if let v6 = node.healthIPv6 { annotations[KubernetesNodes.healthIPv6Annotation] = v6 }
+        }
         let object = Node(metadata: ObjectMeta(name: node.name, labels: labels, annotations: annotations),
                           spec: Node.Spec(podCIDR: node.podCIDRv4, podCIDRs: cidrs))
         do {

@@ -31,7 +31,7 @@ struct AgentCommand: AsyncParsableCommand {
               agent cluster exec node-1 -- cilium-health status --probe
               agent cluster down
             """,
-        subcommands: [ClusterCommand.self, NodeCommand.self, MonitorCommand.self, ControlPlaneCommand.self])
+        subcommands: [ClusterCommand.self, NodeCommand.self, KubernetesHealthCommand.self, MonitorCommand.self, ControlPlaneCommand.self])
 }
 
 struct ClusterOptions: ParsableArguments {
@@ -92,12 +92,20 @@ struct ClusterCommand: AsyncParsableCommand {
         @Flag(name: .long, inversion: .prefixedNo,
               help: "Start a Kubernetes control plane that the nodes join (--no-kubernetes: namespaces and agents only; default: with one).")
         var kubernetes: Bool?
+        @Option(name: .long, help: ArgumentHelp("""
+            Who runs cilium-health on the nodes: agent (each node agent runs its health daemon and \
+            endpoint; default) or daemonset (the agents leave both to the DaemonSets of deploy/, applied \
+            with kubectl, which they run as kubelets; `cluster exec NODE -- cilium-health` then talks to \
+            the DaemonSet's health.sock on the node's hostPath). daemonset needs the control plane.
+            """, valueName: "mode"))
+        var health: ClusterSpec.HealthMode?
 
         var request: ClusterUpRequest {
             var r = ClusterUpRequest(nodes: nodes, ipv6: ipv6, probeRatio: probeRatio,
                              endpointCheckSeconds: endpointCheckInterval, endpointRelaunchSeconds: endpointRelaunchAfter,
                              socketGroup: socketGroup, kubernetes: kubernetes)
             r.icmpBurst = icmpBurst
+            r.health = health
             r.kubernetesByDefault = true
             return r
         }
@@ -234,6 +242,7 @@ struct ClusterCommand: AsyncParsableCommand {
 }
 
 extension FaultSpec.Drop: ExpressibleByArgument {}
+extension ClusterSpec.HealthMode: ExpressibleByArgument {}
 extension LocalCluster.PolicyAction: ExpressibleByArgument {}
 
 extension ClusterCommand {
@@ -300,7 +309,7 @@ extension ClusterCommand {
         func run() async throws {
             let c = try cluster.cluster()
             let spec = try c.loadSpec()
-            let view = await ClusterView.gather(spec.nodes.map { .unix(path: c.layout.healthSocket($0.name)) })
+            let view = await ClusterView.gather(spec.nodes.map { .unix(path: spec.healthSocket($0.name, layout: c.layout)) })
             for problem in view.failures { FileHandle.standardError.write(Data("warning: no row for \(problem)\n".utf8)) }
             try ChartFile.write(ClusterView.heatmap(view.statuses), to: output)
             print("wrote \(output): \(view.statuses.count) of \(spec.nodes.count) nodes' views")

@@ -75,13 +75,18 @@ public struct NodeElement: Codable, Sendable, Equatable, Hashable {
     public var primaryAddress: NodeAddressing?
     public var secondaryAddresses: [NodeAddressingElement]?
     public var healthEndpointAddress: NodeAddressing?
+    /// Not upstream: why the node is not expected to answer (`NotReady`, `Unschedulable`), from its
+    /// Kubernetes Node; nil for a Ready, schedulable node. The health daemon lists such nodes with
+    /// their state instead of probing them (unless told to probe them anyway).
+    public var nodeState: [String]?
 
     public init(name: String, primaryAddress: NodeAddressing?, secondaryAddresses: [NodeAddressingElement]? = nil,
-                healthEndpointAddress: NodeAddressing?) {
+                healthEndpointAddress: NodeAddressing?, nodeState: [String]? = nil) {
         self.name = name
         self.primaryAddress = primaryAddress
         self.secondaryAddresses = secondaryAddresses
         self.healthEndpointAddress = healthEndpointAddress
+        self.nodeState = nodeState
     }
 
     enum CodingKeys: String, CodingKey {
@@ -89,6 +94,7 @@ public struct NodeElement: Codable, Sendable, Equatable, Hashable {
         case primaryAddress = "primary-address"
         case secondaryAddresses = "secondary-addresses"
         case healthEndpointAddress = "health-endpoint-address"
+        case nodeState = "node-state"
     }
 }
 

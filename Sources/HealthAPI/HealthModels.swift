@@ -107,17 +107,27 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var healthEndpoint: EndpointStatus?
     /// Deprecated upstream; equals `healthEndpoint.primaryAddress`.
     public var endpoint: PathStatus?
+    /// Not upstream: the node's Kubernetes state when it is NotReady or Unschedulable (see NodeElement).
+    public var nodeState: [String]?
+    /// Not upstream: true when the node was left out of probing for its `nodeState`; it then counts
+    /// neither as reachable nor as unreachable.
+    public var notProbed: Bool
 
-    public init(name: String, host: HostStatus?, healthEndpoint: EndpointStatus?) {
+    public init(name: String, host: HostStatus?, healthEndpoint: EndpointStatus?, nodeState: [String]? = nil,
+                notProbed: Bool = false) {
         self.name = name
         self.host = host
         self.healthEndpoint = healthEndpoint
         self.endpoint = healthEndpoint?.primaryAddress
+        self.nodeState = nodeState
+        self.notProbed = notProbed
     }
 
     enum CodingKeys: String, CodingKey {
         case name, host, endpoint
         case healthEndpoint = "health-endpoint"
+        case nodeState = "node-state"
+        case notProbed = "not-probed"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -126,6 +136,8 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         host = try c.decodeIfPresent(HostStatus.self, forKey: .host)
         healthEndpoint = try c.decodeIfPresent(EndpointStatus.self, forKey: .healthEndpoint)
         endpoint = try c.decodeIfPresent(PathStatus.self, forKey: .endpoint)
+        nodeState = try c.decodeIfPresent([String].self, forKey: .nodeState)
+        notProbed = try c.decodeIfPresent(Bool.self, forKey: .notProbed) ?? false
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -134,6 +146,8 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         try c.encodeIfPresent(host, forKey: .host)
         try c.encodeIfPresent(healthEndpoint, forKey: .healthEndpoint)
         try c.encodeIfPresent(endpoint, forKey: .endpoint)
+        try c.encodeIfPresent(nodeState, forKey: .nodeState)
+        if notProbed { try c.encode(true, forKey: .notProbed) }
     }
 }
 

@@ -22,15 +22,18 @@ public enum HealthStatusFormatter {
     public static func formatUnaligned(_ response: HealthStatusResponse, verbose: Bool, allNodes: Bool = true,
                                        maxLines: Int = .max) -> String {
         let nodes = response.nodes
-        let healthy = nodes.count(where: \.isHealthy)
+        // Nodes left out of probing (cordoned or NotReady) count neither way.
+        let skipped = nodes.count(where: \.notProbed)
+        let healthy = nodes.count { $0.isHealthy && !$0.notProbed }
         // Upstream keeps the last node whose name equals the local name.
         let localIndex = response.local.flatMap { local in nodes.lastIndex { $0.name == local.name } }
 
-        var out = "Cluster health:\t\(healthy)/\(nodes.count) reachable\t(\(response.timestamp))"
+        var out = "Cluster health:\t\(healthy)/\(nodes.count - skipped) reachable\t(\(response.timestamp))"
         // Deviation: upstream 1.17+ prints this cell even when the interval is empty.
         if let interval = response.probeInterval, !interval.isEmpty {
             out += "\t(Probe interval: \(interval))"
         }
+        if skipped > 0 { out += "\t(\(skipped) not probed: cordoned or NotReady)" }
         out += "\nName\tIP\tNode\tEndpoints\n"
 
         var printed = 0
@@ -49,7 +52,7 @@ public enum HealthStatusFormatter {
                 printed += 1
             }
         }
-        if nodes.count - printed - healthy > 0 {
+        if nodes.count - printed - healthy - skipped > 0 {
             out += "  ...\n"
         }
         return out
@@ -58,9 +61,14 @@ public enum HealthStatusFormatter {
     /// Appends a node's row (or verbose block); returns whether anything was printed.
     private static func appendNode(_ node: NodeStatus, localhost: Bool, allNodes: Bool, verbose: Bool,
                                    to out: inout String) -> Bool {
-        let label = "  " + node.name + (localhost ? " (localhost)" : "")
+        let state = node.nodeState.map { $0.joined(separator: ",") } ?? ""
+        let label = "  " + node.name + (localhost ? " (localhost)" : "") + (state.isEmpty || node.notProbed ? "" : " (\(state))")
         if verbose {
             out += label + ":\n"
+            if node.notProbed {
+                out += "    Not probed:\t\(state)\n"
+                return true
+            }
             appendPath(node.host?.primaryAddress, name: "Host", to: &out)
             for path in node.host?.secondaryAddresses ?? [] {
                 appendPath(path, name: "Secondary Host", to: &out)
@@ -72,6 +80,11 @@ public enum HealthStatusFormatter {
             return true
         }
 
+        if node.notProbed {
+            guard allNodes else { return false }
+            out += "\(label)\t\(node.tableIPText)\t\(state)\tnot probed\n"
+            return true
+        }
         let host = node.hostSummary
         let endpoint = node.endpointSummary
         guard allNodes || !(host.healthy && endpoint.healthy) else { return false }

@@ -52,7 +52,9 @@ public final class HTTPProbe: Sendable {
         let deadline = loop.scheduleTask(in: limit) { promise.fail(DeadlineExceeded()) }
         let connect = ClientBootstrap(group: loop)
             .connectTimeout(limit)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A TCP-level option: `.socketOption(.tcp_nodelay)` would be SOL_SOCKET 1, SO_DEBUG, which needs
+            // CAP_NET_ADMIN (refused, as "permission denied", once a DaemonSet drops every capability but NET_RAW).
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(HelloExchange(request: request, promise: promise))

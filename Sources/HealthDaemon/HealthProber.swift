@@ -29,14 +29,22 @@ public actor HealthProber {
         public var icmpBurst: Int
         public var burstSpacing: Duration
         public var detection: DetectionScheduler.Config
+        /// Probe nodes the agent reports NotReady or Unschedulable too (default: list them with
+        /// their state, unprobed, so a cordoned node is not counted unreachable).
+        public var probeUnavailableNodes: Bool
+        /// How often the node list is asked for between rounds.
+        public var nodeRefresh: Duration
 
         public static let burstRange = 1...20
 
         public init(icmpBurst: Int = 5, burstSpacing: Duration = .milliseconds(20),
-                    detection: DetectionScheduler.Config = .init()) {
+                    detection: DetectionScheduler.Config = .init(), probeUnavailableNodes: Bool = false,
+                    nodeRefresh: Duration = HealthProber.defaultNodeRefresh) {
             self.icmpBurst = icmpBurst
             self.burstSpacing = burstSpacing
             self.detection = detection
+            self.probeUnavailableNodes = probeUnavailableNodes
+            self.nodeRefresh = nodeRefresh
         }
     }
 
@@ -109,7 +117,9 @@ public actor HealthProber {
             clientID = diff.clientID
             localName = diff.self_
             for removed in diff.nodesRemoved ?? [] { nodes[removed.name] = nil }
-            for added in diff.nodesAdded ?? [] { nodes[added.name] = NodeProbeTargets(added) }
+            for added in diff.nodesAdded ?? [] {
+                nodes[added.name] = NodeProbeTargets(added, probeUnavailable: settings.probeUnavailableNodes)
+            }
             nodesChanged()
             return true
         } catch {
@@ -133,7 +143,7 @@ public actor HealthProber {
         if detector.localName != localName {
             detector = DetectionScheduler(localName: localName, config: settings.detection)
         }
-        detector.setPeers(Array(nodes.keys), now: now)
+        detector.setPeers(nodes.filter { !$0.value.notProbed }.map(\.key), now: now)
     }
 
     // MARK: Status
@@ -141,7 +151,8 @@ public actor HealthProber {
     public func status() -> HealthStatusResponse {
         let list = nodes.keys.sorted().compactMap { name -> NodeStatus? in
             guard let t = nodes[name] else { return nil }
-            return NodeStatus(name: name, host: addresses(t.host), healthEndpoint: addresses(t.healthEndpoint))
+            return NodeStatus(name: name, host: addresses(t.host), healthEndpoint: addresses(t.healthEndpoint),
+                              nodeState: t.state.isEmpty ? nil : t.state, notProbed: t.notProbed)
         }
         return HealthStatusResponse(
             timestamp: RFC3339.string(roundStart),
@@ -155,7 +166,7 @@ public actor HealthProber {
         let t = now
         var paths: [PathStatisticsStatus] = []
         for name in nodes.keys.sorted() {
-            guard let node = nodes[name] else { continue }
+            guard let node = nodes[name], !node.notProbed else { continue }
             for (type, ips) in [("node", node.host), ("endpoint", node.healthEndpoint)] {
                 for ip in ips {
                     let s = stats[ip] ?? PathStatistics()
@@ -187,9 +198,13 @@ public actor HealthProber {
 
     // MARK: Probing
 
-    /// How often the node list is asked for between rounds, so a node that joins (or the rest of
-    /// the cluster, for an agent that started before its peers registered) is probed at once.
-    static let nodeRefresh: Duration = .seconds(2)
+    /// How often the node list is asked for between rounds (`Settings.nodeRefresh`), so a node that
+    /// joins (or the rest of the cluster, for an agent that started before its peers registered) is
+    /// probed at once: by default every 2 s.
+    public static let defaultNodeRefresh: Duration = .seconds(2)
+    /// For an agent that answers from memory (a watch keeps its Kubernetes view current): a new
+    /// Node is probed, and shown, within a second of its object.
+    public static let watchedNodeRefresh: Duration = .milliseconds(500)
 
     /// The periodic loop: waits for the agent, then runs rate-limited rounds until cancelled.
     /// The first round probes every address at once, so a (re)started agent's view is filled
@@ -226,12 +241,15 @@ public actor HealthProber {
         }
     }
 
-    /// Until `until`: every `nodeRefresh`, asks for the node list and probes addresses not seen yet.
+    /// Until `until`: every `nodeRefresh`, asks for the node list and probes addresses not seen yet
+    /// (or seen, dropped and back again).
     private func probeNewNodes(alreadyProbed: Set<String>, until: ContinuousClock.Instant) async {
         var probed = alreadyProbed
-        while !Task.isCancelled, ContinuousClock.now + Self.nodeRefresh < until {
-            do { try await Task.sleep(for: Self.nodeRefresh) } catch { return }
+        while !Task.isCancelled, ContinuousClock.now + settings.nodeRefresh < until {
+            do { try await Task.sleep(for: settings.nodeRefresh) } catch { return }
             await refreshNodes()
+            // An address that left (a node cordoned, or removed) and came back has no result any more.
+            probed.formIntersection(liveIPs)
             let fresh = targetIPs.filter { !probed.contains($0) }
             guard !fresh.isEmpty else { continue }
             probed.formUnion(fresh)

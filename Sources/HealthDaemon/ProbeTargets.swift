@@ -11,13 +11,21 @@ public struct NodeProbeTargets: Sendable, Equatable {
     public var name: String
     public var host: [String]
     public var healthEndpoint: [String]
+    /// The node's Kubernetes state (NotReady, Unschedulable); empty when it is Ready and schedulable.
+    public var state: [String]
+    /// Listed with its state but not probed: a cordoned or NotReady node is not counted unreachable.
+    public var notProbed: Bool
 
-    public var allIPs: [String] { host + healthEndpoint }
+    /// The addresses to probe (none for a node that is not probed).
+    public var allIPs: [String] { notProbed ? [] : host + healthEndpoint }
 
-    public init(_ node: NodeElement) {
+    /// `probeUnavailable` probes nodes whose state is not empty too.
+    public init(_ node: NodeElement, probeUnavailable: Bool = false) {
         name = node.name
         host = Self.ordered(node.primaryAddress, extra: node.secondaryAddresses ?? [])
         healthEndpoint = Self.ordered(node.healthEndpointAddress, extra: [])
+        state = node.nodeState ?? []
+        notProbed = !state.isEmpty && !probeUnavailable
     }
 
     /// Upstream skips nil, disabled, "<nil>" and unparsable addresses.

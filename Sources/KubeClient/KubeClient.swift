@@ -40,7 +40,7 @@ public final class KubeClient: Sendable {
     public let timeout: Duration
     /// TCP connect plus TLS handshake (a server that accepts and never answers TLS ends here).
     public let connectTimeout: Duration
-    private let http: HTTPClient
+    let http: HTTPClient
 
     public init(_ connection: KubeConnection, timeout: Duration = .seconds(10)) throws {
         self.connection = connection
@@ -73,17 +73,7 @@ public final class KubeClient: Sendable {
     @discardableResult
     public func request(_ method: HTTPMethod, _ path: String, body: Data? = nil,
                         contentType: String = "application/json", timeout: Duration? = nil) async throws -> Data {
-        var request = HTTPClientRequest(url: connection.server + path)
-        request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "nethealth/0.1")
-        if case .bearerToken(let token) = connection.credential {
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        }
-        if let body {
-            request.headers.add(name: "Content-Type", value: contentType)
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
+        let request = prepared(method, path, body: body, contentType: contentType)
         let bound = timeout ?? self.timeout
         let data: Data
         let status: Int
@@ -98,6 +88,22 @@ public final class KubeClient: Sendable {
             throw Self.apiError(status: status, body: data, method: method.rawValue, path: path)
         }
         return data
+    }
+
+    /// The request with this identity's headers.
+    func prepared(_ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String = "application/json") -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: connection.server + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "nethealth/0.1")
+        if case .bearerToken(let token) = connection.credential {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        return request
     }
 
     public func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {

@@ -16,6 +16,28 @@ public struct Pod: Codable, Sendable {
         public var dnsPolicy: String?
         public var containers: [Container]
         public var terminationGracePeriodSeconds: Int?
+        public var volumes: [Volume]?
+        public var serviceAccountName: String?
+    }
+
+    /// A pod volume: the kinds the local kubelet mounts (hostPath and secret).
+    public struct Volume: Codable, Sendable {
+        public struct HostPath: Codable, Sendable { public var path: String; public var type: String? }
+        public struct SecretSource: Codable, Sendable { public var secretName: String? }
+        public var name: String
+        public var hostPath: HostPath?
+        public var secret: SecretSource?
+    }
+
+    public struct VolumeMount: Codable, Sendable {
+        public var name: String
+        public var mountPath: String
+        public var readOnly: Bool?
+    }
+
+    public struct SecurityContext: Codable, Sendable {
+        public struct Capabilities: Codable, Sendable { public var add: [String]?; public var drop: [String]? }
+        public var capabilities: Capabilities?
     }
 
     public struct Container: Codable, Sendable {
@@ -27,6 +49,8 @@ public struct Pod: Codable, Sendable {
         public var ports: [ContainerPort]?
         public var readinessProbe: Probe?
         public var livenessProbe: Probe?
+        public var volumeMounts: [VolumeMount]?
+        public var securityContext: SecurityContext?
     }
 
     public struct ContainerPort: Codable, Sendable {
@@ -36,8 +60,13 @@ public struct Pod: Codable, Sendable {
     }
 
     public struct EnvVar: Codable, Sendable {
+        public struct Source: Codable, Sendable {
+            public struct FieldRef: Codable, Sendable { public var fieldPath: String }
+            public var fieldRef: FieldRef?
+        }
         public var name: String
         public var value: String?
+        public var valueFrom: Source?
     }
 
     public struct Probe: Codable, Sendable {

@@ -159,10 +159,20 @@ public struct Lease: Codable, Sendable {
     }
 }
 
-/// A list response (`items` only).
+/// A list response: its items and the resourceVersion a watch resumes from.
 public struct ObjectList<Item: Decodable & Sendable>: Decodable, Sendable {
+    public struct ListMeta: Decodable, Sendable { public var resourceVersion: String? }
+    public var metadata: ListMeta?
     public var items: [Item]
 }
+
+/// An API object with metadata, as the reflector caches it.
+public protocol KubeMetadataObject: Decodable, Sendable {
+    var metadata: ObjectMeta { get }
+}
+
+extension Node: KubeMetadataObject {}
+extension Pod: KubeMetadataObject {}
 
 /// metav1.Time (RFC 3339, seconds) and metav1.MicroTime (microseconds), always UTC.
 public enum KubeTime {
@@ -186,5 +196,39 @@ public enum KubeTime {
         let f = ISO8601DateFormatter()
         f.formatOptions = text.contains(".") ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
         return f.date(from: text)
+    }
+}
+
+/// cilium.io/v2 CiliumNode, the fields the health node source reads (`spec.health`, `spec.addresses`).
+public struct CiliumNode: Codable, Sendable, KubeMetadataObject {
+    public var metadata: ObjectMeta
+    public var spec: Spec?
+
+    public init(metadata: ObjectMeta, spec: Spec?) {
+        self.metadata = metadata
+        self.spec = spec
+    }
+
+    public struct Spec: Codable, Sendable {
+        public var health: Health?
+        public var addresses: [Address]?
+        public init(health: Health?, addresses: [Address]? = nil) {
+            self.health = health
+            self.addresses = addresses
+        }
+    }
+
+    public struct Health: Codable, Sendable {
+        public var ipv4: String?
+        public var ipv6: String?
+        public init(ipv4: String?, ipv6: String?) {
+            self.ipv4 = ipv4
+            self.ipv6 = ipv6
+        }
+    }
+
+    public struct Address: Codable, Sendable {
+        public var type: String
+        public var ip: String
     }
 }

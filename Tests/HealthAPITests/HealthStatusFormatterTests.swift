@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import HealthAPI
 
 struct HealthStatusFormatterTests {
@@ -230,5 +231,41 @@ struct HealthStatusFormatterTests {
             verbose: false)
         #expect(text == cell("Cluster health:", 18) + cell("0/0 reachable", 16) + cell("(2025-01-01T00:00:00Z)", 25)
             + "(Probe interval: 41.588830833s)\n" + cell("Name", 18) + cell("IP", 16) + cell("Node", 25) + "Endpoints\n")
+    }
+}
+
+/// Nodes the agent reports NotReady or cordoned are listed with their state and counted neither way.
+@Suite struct NotProbedNodeTests {
+    let up = Fixture.node("c/node-1", host: Fixture.path("198.18.0.11", icmp: Fixture.ok(1), http: Fixture.ok(1)),
+                          endpoint: Fixture.path("198.19.1.100", icmp: Fixture.ok(1), http: Fixture.ok(1)))
+    let cordoned = NodeStatus(name: "c/node-3", host: AddressesStatus(primaryAddress: PathStatus(ip: "198.18.0.13")),
+                              healthEndpoint: nil, nodeState: ["Unschedulable"], notProbed: true)
+
+    @Test func tableCountsOnlyProbedNodes() {
+        let response = HealthStatusResponse(timestamp: "t", probeInterval: nil, local: SelfStatus(name: "c/node-1"),
+                                            nodes: [up, cordoned])
+        let text = HealthStatusFormatter.formatUnaligned(response, verbose: false)
+        #expect(text.hasPrefix("Cluster health:\t1/1 reachable\t(t)\t(1 not probed: cordoned or NotReady)\n"))
+        #expect(text.contains("  c/node-3\t198.18.0.13\tUnschedulable\tnot probed\n"))
+        #expect(!HealthStatusFormatter.formatUnaligned(response, verbose: false, allNodes: false).contains("node-3"),
+                "not unhealthy, so not among the failing rows")
+        let verbose = HealthStatusFormatter.formatUnaligned(response, verbose: true)
+        #expect(verbose.contains("  c/node-3:\n    Not probed:\tUnschedulable\n"))
+    }
+
+    @Test func probedAnywayShowsTheStateInTheName() {
+        var probed = up
+        probed.nodeState = ["NotReady"]
+        let text = HealthStatusFormatter.formatUnaligned(
+            HealthStatusResponse(timestamp: "t", probeInterval: nil, local: nil, nodes: [probed]), verbose: false)
+        #expect(text.contains("  c/node-1 (NotReady)\t198.18.0.11\t1/1\t1/1\n"))
+        #expect(text.hasPrefix("Cluster health:\t1/1 reachable\t(t)\n"))
+    }
+
+    @Test func jsonCarriesTheStateOnlyWhenSet() throws {
+        let json = String(decoding: try JSONEncoder().encode(cordoned), as: UTF8.self)
+        #expect(json.contains(#""node-state":["Unschedulable"]"#) && json.contains(#""not-probed":true"#))
+        #expect(!String(decoding: try JSONEncoder().encode(up), as: UTF8.self).contains("not-probed"))
+        #expect(try JSONDecoder().decode(NodeStatus.self, from: Data(json.utf8)) == cordoned)
     }
 }

@@ -95,6 +95,12 @@ final class CLIErrorTests: XCTestCase {
             (["monitor", "--name", "cli-bad", "--type", "drops"], "unknown --type 'drops'"),
             (["monitor", "--name", "cli-bad", "--duration", "0"], "--duration must be a positive number"),
             (["monitor", "--name", "cli-bad", "--type", "drop", "--duration", "1"], "cluster 'cli-bad' is not up"),
+            (["cluster", "up", "--name", "cli-bad", "--health", "daemonset", "--no-kubernetes"],
+             "--health daemonset needs the Kubernetes control plane"),
+            (["cluster", "up", "--name", "cli-bad", "--health", "pods"], "'pods'"),
+            (["kubernetes-health", "--node-name", "n1", "--probe-ratio", "2"], "--probe-ratio must be in [0, 1]"),
+            (["kubernetes-health", "--node-name", "n1", "--start-timeout", "0"], "--start-timeout must be 1-3600 seconds"),
+            (["kubernetes-health"], "give --node-name or set $NODE_NAME"),
         ] {
             let r = try Command.run(["env", "NETHEALTH_STATE_DIR=\(state)", "\(binDir)/agent"] + args)
             // Bad input is a usage error (2); a cluster that is not up is a runtime failure (1).
@@ -105,6 +111,30 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertFalse(Netns.list().contains { $0.hasPrefix("nh-cli-bad") })
         XCTAssertFalse(FileManager.default.fileExists(atPath: state + "/cli-bad"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: state + "/cli-bad.lock"), "no lock left behind")
+    }
+
+    /// The DaemonSet's process outside a pod, or with an API server that does not answer: one line
+    /// naming what is missing, exit 1, within its start bound.
+    func testKubernetesHealthNamesMissingCredentialsAndAnUnreachableServer() throws {
+        let outside = try Command.run(["env", "-u", "KUBECONFIG", "-u", "KUBERNETES_SERVICE_HOST", "NODE_NAME=n1",
+                                       "\(binDir)/agent", "kubernetes-health"])
+        XCTAssertEqual(outside.status, 1, outside.stderr)
+        XCTAssertEqual(outside.stderr, "Error: not running in a pod (KUBERNETES_SERVICE_HOST/PORT unset) and no kubeconfig given\n")
+
+        let dir = NSTemporaryDirectory() + "nethealth-kh-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Port 9 on loopback: nothing listens, so the connection is refused at once and nothing leaves the machine.
+        try KubeConfigFile.token(server: "https://127.0.0.1:9").write(toFile: dir + "/kubeconfig", atomically: true, encoding: .utf8)
+        let started = Date()
+        let r = try Command.run(["env", "NODE_NAME=n1", "\(binDir)/agent", "kubernetes-health", "--kubeconfig", dir + "/kubeconfig",
+                                 "--socket-dir", dir + "/sockets", "--start-timeout", "2"], timeout: 30)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("cannot list the cluster's nodes within 2.0 seconds: cannot reach the Kubernetes API server at https://127.0.0.1:9"),
+                      r.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "bounded by --start-timeout")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/sockets"), "nothing created before the API answered")
     }
 
     /// Every executable: usage errors exit 2 with one line naming the value (ArgumentParser alone exits 64).
@@ -193,5 +223,25 @@ final class SilentUnixListener {
     func close() {
         Glibc.close(fd)
         unlink(path)
+    }
+}
+
+/// A one-context kubeconfig with a bearer token, for tests that need a client pointed somewhere.
+enum KubeConfigFile {
+    static func token(server: String) -> String {
+        """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: c
+          cluster: {server: "\(server)", insecure-skip-tls-verify: true}
+        users:
+        - name: u
+          user: {token: abc}
+        contexts:
+        - name: x
+          context: {cluster: c, user: u}
+        current-context: x
+        """
     }
 }

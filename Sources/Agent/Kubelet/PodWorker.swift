@@ -5,15 +5,18 @@ import Logging
 
 /// What a container's image means on this machine, which pulls no images: json-mock (the checks'
 /// echo server) runs `echo-server`, curl images run nothing (their `sleep` only keeps a container
-/// alive; probes exec in the pod's namespace), anything else cannot run here.
+/// alive; probes exec in the pod's namespace), our own image (`nethealth`, deploy/) runs the built
+/// binary its command names, anything else cannot run here.
 enum LocalImage: Equatable {
-    case echo, idle, unsupported
+    case echo, idle, ours, unsupported
 
     init(_ image: String) {
         let last = image.split(separator: "/").last.map(String.init) ?? image
         let name = String(last.split(separator: "@").first?.split(separator: ":").first ?? "")
         if name == "json-mock" || name == "echo-server" {
             self = .echo
+        } else if name == "nethealth" {
+            self = .ours
         } else if name.contains("curl") {
             self = .idle
         } else {
@@ -24,7 +27,7 @@ enum LocalImage: Equatable {
     static let unsupportedReason = "ImageNotRunnableLocally"
 
     static func unsupportedMessage(_ image: String) -> String {
-        "the local node agent runs only json-mock (as echo-server) and curl images; \(image) cannot run on this machine"
+        "the local node agent runs only json-mock (as echo-server), curl and nethealth images; \(image) cannot run on this machine"
     }
 }
 
@@ -74,7 +77,7 @@ actor PodWorker {
 
     /// Sets up the network, starts the containers and probes, then keeps the status posted.
     /// `trustedCA` is the simulated internet's CA, given to the pod as its image's trust store.
-    func start(trustedCA: String? = nil) {
+    func start(trustedCA: String? = nil) async {
         do {
             if !hostNetwork {
                 if Netns.exists(netns) { PodNetwork.remove(namespace: netns) }  // left by an earlier agent
@@ -86,6 +89,9 @@ actor PodWorker {
                 try ResolvConf.write(ResolvConf.clusterFirst(nameserver: ServiceRole.dnsIP(node), namespace: namespace), namespace: netns)
             }
             if let trustedCA, !hostNetwork { try PodTrustStore.write(trustedCA, namespace: netns) }
+            if pod.spec.containers.contains(where: { LocalImage($0.image ?? "") == .ours }) {
+                try await launch(pod.spec.containers[0]).writeSecrets(client: client)
+            }
         } catch {
             logger.error("pod \(namespace)/\(name): network setup failed: \(error)")
             Task { await events.record(pod, container: nil, reason: "FailedCreatePodSandBox", message: "\(error)") }
@@ -97,7 +103,7 @@ actor PodWorker {
             var state = ContainerState(image: image)
             if image != .unsupported {
                 state.startedAt = KubeTime.time(Date())
-                if image == .echo { state.pid = spawnEcho(c) }
+                state.pid = spawn(c, image)
                 state.runner = makeRunner(c)
             }
             containers[c.name] = state
@@ -115,11 +121,53 @@ actor PodWorker {
         tasks.forEach { $0.cancel() }
         tasks = []
         for (_, c) in containers { if let pid = c.pid { DetachedProcess.stop(pid, grace: 1) } }
+        for c in pod.spec.containers where LocalImage(c.image ?? "") == .ours { unlink(pidfile(c)) }
         if !hostNetwork { PodNetwork.remove(namespace: netns) }  // its /etc/netns entry (resolv.conf, CA) too
+        try? FileManager.default.removeItem(atPath: ContainerLaunch.volumeDir(layout, node: node.name, namespace: namespace, pod: name))
         await events.forget(uid: uid)
     }
 
     // MARK: containers
+
+    private func spawn(_ c: Pod.Container, _ image: LocalImage) -> pid_t? {
+        switch image {
+        case .echo: return spawnEcho(c)
+        case .ours: return spawnOurs(c)
+        case .idle, .unsupported: return nil
+        }
+    }
+
+    private func launch(_ c: Pod.Container) -> ContainerLaunch {
+        ContainerLaunch(pod: pod, container: c, node: node, layout: layout, netns: netns, podIP: ip,
+                        apiServer: client.connection.server)
+    }
+
+    private var logDir: String { layout.nodeDir(node.name) + "/pods" }
+
+    private func pidfile(_ c: Pod.Container) -> String { logDir + "/\(namespace).\(name).\(c.name).pid" }
+
+    /// Our containers are daemons holding ports and sockets: the one an earlier agent started for
+    /// this pod (running pods outlive their agent) is stopped first, or the new one could not bind.
+    private func spawnOurs(_ c: Pod.Container) -> pid_t? {
+        let log = logDir + "/\(namespace).\(name).\(c.name).log"
+        // Only if that pid still runs one of our binaries (not a pid reused since).
+        if let old = DetachedProcess.readPidfile(pidfile(c)),
+           let cmdline = try? String(contentsOfFile: "/proc/\(old)/cmdline", encoding: .utf8),
+           cmdline.hasPrefix(DetachedProcess.executableDirectory + "/") {
+            DetachedProcess.stop(old, grace: 1)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
+            let l = launch(c)
+            let pid = try DetachedProcess.spawn(try l.argv(), logPath: log, environment: try l.environment())
+            try AtomicFile.write(Data("\(pid)\n".utf8), to: pidfile(c))
+            return pid
+        } catch {
+            logger.error("pod \(namespace)/\(name): cannot start \(c.name): \(error)")
+            Task { await events.record(pod, container: c.name, reason: "Failed", message: "\(error)") }
+            return nil
+        }
+    }
 
     private func spawnEcho(_ c: Pod.Container) -> pid_t? {
         var env = ProcessInfo.processInfo.environment
@@ -187,7 +235,7 @@ actor PodWorker {
         if let pid = c.pid { DetachedProcess.stop(pid, grace: 1) }
         c.lastTermination = c.startedAt
         c.startedAt = KubeTime.time(Date())
-        if c.image == .echo { c.pid = spawnEcho(spec) }
+        c.pid = spawn(spec, c.image)
         containers[container] = c
     }
 
