@@ -47,7 +47,7 @@ extension KubeClient {
         do {
             response = try await http.execute(prepared(.GET, path), timeout: TimeAmount(timeout))
         } catch {
-            throw KubeTransportError(server: connection.server, reason: Self.describe(error, bound: timeout))
+            throw KubeTransportError(server: connection.server, reason: Self.describe(error, bound: timeout, connectBound: connectTimeout))
         }
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
@@ -72,7 +72,7 @@ extension KubeClient {
             throw error
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw KubeTransportError(server: connection.server, reason: Self.describe(error, bound: bound))
+            throw KubeTransportError(server: connection.server, reason: Self.describe(error, bound: bound, connectBound: connectTimeout))
         }
         return last
     }
