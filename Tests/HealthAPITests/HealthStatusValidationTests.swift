@@ -24,4 +24,15 @@ struct HealthStatusValidationTests {
             "connectivity to path 'c/node-2.host.secondary-addresses.http.status' is unhealthy: 'connection refused'",
         ])
     }
+
+    @Test func aNotReadyNodeFailsACordonedOnePasses() {
+        var down = Fixture.node("c/node-3", host: nil, hostSecondaries: [], endpoint: nil)
+        down.nodeState = ["NotReady"]
+        down.notProbed = true
+        var cordoned = Fixture.node("c/node-4", host: nil, hostSecondaries: [], endpoint: nil)
+        cordoned.nodeState = ["Unschedulable"]
+        cordoned.notProbed = true
+        #expect(HealthStatusValidation.problems(status([down, cordoned]), expectedNodes: 2)
+                == ["node 'c/node-3' is NotReady in Kubernetes (not probed)"])
+    }
 }
