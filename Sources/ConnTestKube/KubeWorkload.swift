@@ -64,7 +64,14 @@ public actor KubeWorkload {
             throw KubeWorkloadError("namespace '\(namespace)' appeared while this run was creating it: is another run using it?")
         }
         ownsNamespace = true
-        try await lease.acquire(namespace: namespace, note: progress)
+        do {
+            try await lease.acquire(namespace: namespace, note: progress)
+        } catch let held as KubeWorkloadError {
+            // Another run took the lease between our create and our acquire: the namespace is
+            // its to delete and remake now, not ours to remove from under it.
+            ownsNamespace = false
+            throw held
+        }
         // Pods are refused until the namespace's default ServiceAccount exists.
         while try await getOptional("/api/v1/namespaces/\(namespace)/serviceaccounts/default", as: KubeObject.self) == nil {
             guard ContinuousClock.now < deadline else {
