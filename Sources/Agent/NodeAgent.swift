@@ -76,6 +76,16 @@ public struct NodeAgent {
         if ownHealth { endpoint.remove() }
     }
 
+    /// The agent's health socket also where deploy/'s DaemonSet serves its own, on the node's
+    /// hostPath, so a pod mounting that hostPath (conntest's cilium-health check) finds the node's
+    /// health API in either health mode.
+    private func publishHealthSocketOnHostPath() throws {
+        let link = layout.nodeHostPath(nodeName, KubernetesHealthDaemon.socketDirectory + "/health.sock")
+        try FileManager.default.createDirectory(atPath: (link as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        unlink(link)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: layout.healthSocket(nodeName))
+    }
+
     /// The health daemon and the endpoint controller (the agent's own, in `--health agent` mode).
     private func healthServices(spec: ClusterSpec, node: ClusterSpec.NodeSpec, endpoint: HealthEndpoint, responder: pid_t,
                                 agentSocket: String, socketGroup: gid_t?, nodeIPs: [String]) throws -> [any Service] {
@@ -90,6 +100,7 @@ public struct NodeAgent {
         healthConfig.historyPath = layout.historyDatabase(nodeName)
         healthConfig.beforeFirstRound = { [endpoint] in await endpoint.waitUntilServing(responder, timeout: .seconds(5)) }
         let health = try HealthDaemon(config: healthConfig, logger: logger)
+        try publishHealthSocketOnHostPath()
 
         let timing = spec.endpointCheck ?? .upstream
         let controller = HealthEndpointController(endpoint: endpoint, healthIP: node.healthIPv4, logger: logger,

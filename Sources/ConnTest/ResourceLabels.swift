@@ -52,6 +52,8 @@ public enum Component: String, CaseIterable, Sendable {
     case hostport = "hostport-check"
     case policy = "policy-check"
     case proxy = "proxy-check"
+    /// Not in the connectivity-check file: conntest's own cilium-health scenario (`--health-check`).
+    case health = "health-check"
 }
 
 public enum Traffic: String, CaseIterable, Sendable {

@@ -145,6 +145,17 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Print the local node agents' policy drop events on stderr as they happen (`agent monitor --type drop` shows them from another shell).")
     var monitor = false
 
+    @Flag(name: .customLong("health-check"),
+          help: "Add cilium-cli's cilium-health scenario: per node a check whose pod runs `cilium-health status --probe --expect-nodes N` against the node's health socket (--health-socket-dir, a hostPath) until every node is listed with every status empty. Needs the health daemon there: deploy/cilium-health.yaml, or the local cluster's agents.")
+    var healthCheck = false
+
+    @Option(name: .customLong("health-image"), help: ArgumentHelp("Image of the cilium-health check's pods (ours, deploy/Containerfile).", valueName: "image"))
+    var healthImage = HealthCheckWorkload.defaultImage
+
+    @Option(name: .customLong("health-socket-dir"),
+            help: ArgumentHelp("Node directory holding the health daemon's health.sock (deploy/ serves /var/run/cilium-health; Cilium's own is /var/run/cilium).", valueName: "path"))
+    var healthSocketDir = HealthCheckWorkload.defaultSocketDirectory
+
     @Option(name: .customLong("history-db"),
             help: ArgumentHelp("Append this run's result to this run history (default: <state>/conntest-history.db; `conntest history` lists it).", valueName: "path"))
     var historyDB: String?
@@ -199,7 +210,10 @@ struct Run: AsyncParsableCommand {
         // Output files are checked before anything exists: a bad path must not cost a whole run.
         if let junitFile { try OutputFile.checkWritable(junitFile, flag: "--junit-file") }
         do { _ = try RunHistory(path: historyPath) } catch { throw ConnTestError("invalid --history-db: \(error)") }
-        if workload.checks.isEmpty {
+        guard healthSocketDir.hasPrefix("/"), !healthSocketDir.contains("..") else {
+            throw ConnTestError("invalid --health-socket-dir '\(healthSocketDir)': an absolute node path without '..'")
+        }
+        if workload.checks.isEmpty && !healthCheck {
             // Nothing to run proves nothing: inconclusive, and no cluster is touched.
             let summary = RunSummary(results: [])
             progress("conntest: \(summary.inconclusiveReason ?? "no check ran")")
@@ -298,6 +312,18 @@ struct Run: AsyncParsableCommand {
             let took = ContinuousClock.now - contacted
             let secs = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
             throw ConnTestError("\(APIErrorText.line(error)) (\(connection.source); gave up after \(String(format: "%.1f", secs)) s)")
+        }
+        var resources = resources
+        if healthCheck {
+            let nodes: [String]
+            do {
+                nodes = try await client.get("/api/v1/nodes", as: ObjectList<Node>.self).items.compactMap(\.metadata.name)
+            } catch {
+                await client.shutdown()
+                throw ConnTestError("--health-check needs the cluster's nodes: \(APIErrorText.line(error))")
+            }
+            progress("adding the cilium-health check on \(nodes.count) node\(nodes.count == 1 ? "" : "s") (\(healthSocketDir)/health.sock)")
+            resources += HealthCheckWorkload(image: healthImage, socketDirectory: healthSocketDir).resources(nodes: nodes)
         }
         let namespace = selection.namespace ?? "cilium-test"
         let workload = KubeWorkload(client: client, namespace: namespace)

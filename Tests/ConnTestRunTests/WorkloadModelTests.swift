@@ -9,6 +9,27 @@ final class WorkloadModelTests: XCTestCase {
         XCTAssertEqual(workload.serviceSelectors["echo-b-host-headless"], "echo-b-host")
     }
 
+    /// The cilium-health scenario: one check per node, bound to it, probing the hostPath socket.
+    func testHealthCheckWorkloadIsOneProbeHoldingCheckPerNode() throws {
+        let resources = HealthCheckWorkload(socketDirectory: "/var/run/cilium").resources(nodes: ["node-2", "node-1"])
+        let workload = try RunWorkload(resources: resources)
+        XCTAssertEqual(workload.servers.map(\.name), [])
+        XCTAssertEqual(workload.checks.map(\.name), ["cilium-health-node-1", "cilium-health-node-2"])
+        let check = try XCTUnwrap(workload.checks.first)
+        XCTAssertEqual(check.labels?.component, .health)
+        XCTAssertEqual(check.containers.first?.readinessProbe?.command,
+                       ["/bin/sh", "-c", "cilium-health -H unix:///var/run/cilium/health.sock status --probe --expect-nodes 2 >/dev/null"])
+        XCTAssertEqual(resources[0].document.value(at: "spec", "template", "spec", "nodeName")?.stringValue, "node-1")
+        XCTAssertEqual(resources[0].document.value(at: "spec", "template", "spec", "volumes")?.arrayValue?.first?["hostPath"]?["path"]?.stringValue,
+                       "/var/run/cilium")
+        // Node names that are no Deployment name still give a valid, stable one of at most 63 characters.
+        XCTAssertEqual(HealthCheckWorkload.checkName(for: "ip-10-0-1-2.eu-west-1.compute.internal"),
+                       "cilium-health-ip-10-0-1-2-eu-west-1-compute-internal")
+        let long = HealthCheckWorkload.checkName(for: String(repeating: "n", count: 80))
+        XCTAssertEqual(long.count, 63)
+        XCTAssertEqual(long, HealthCheckWorkload.checkName(for: String(repeating: "n", count: 80)))
+    }
+
     func testProbeFieldsAndDefaults() throws {
         let workload = try RunWorkload(resources: try Variant.default.resources())
         let podToA = try XCTUnwrap(workload.checks.first { $0.name == "pod-to-a" })

@@ -170,8 +170,15 @@ final class ConnTestKubeRunTests: XCTestCase {
         guard (try? ControlPlaneBinaries.locate()) != nil else { return XCTFail("run scripts/build-kubernetes.sh") }
         let cluster = try ClusterFixture(nodes: 2, kubernetes: true)
         defer { cluster.down() }
+        // cilium-cli's cilium-health scenario passes first: the agents serve each node's health
+        // socket on its hostPath, where the check's pods probe it.
+        let healthy = try cluster.conntestRun(["--health-check", "-t", "name=pod-to-a", "-o", "json", "--timeout", "60s"], timeout: 120)
+        XCTAssertEqual(healthy.status, 0, healthy.stdout + healthy.stderr)
+        XCTAssertEqual(try RunReport(json: healthy.stdout).checks.filter { $0.name.hasPrefix("cilium-health-") && $0.result == "pass" }.count,
+                       2, healthy.stdout)
+
         try cluster.fault("node-2", ["--drop", "dataplane"])
-        let run = try cluster.conntestRun(["-o", "json", "--timeout", "60s"], timeout: 120)
+        let run = try cluster.conntestRun(["--health-check", "-o", "json", "--timeout", "60s"], timeout: 120)
         XCTAssertEqual(run.status, 1, run.stdout + run.stderr)
         let report = try RunReport(json: run.stdout)
         let multi = report.checks.filter { $0.topology == "multi-node" && $0.result != "skipped" }
@@ -186,6 +193,13 @@ final class ConnTestKubeRunTests: XCTestCase {
         }
         // The report says why, in the probe's own words.
         XCTAssertTrue(multi.contains { $0.lastFailure?.contains("probe failed: curl: (28)") == true }, run.stdout)
+        // Both nodes' cilium-health see the other unreachable: the scenario fails on each, in cilium-cli's words.
+        for node in ["node-1", "node-2"] {
+            let check = try XCTUnwrap(report.check("cilium-health-\(node)"), run.stdout)
+            XCTAssertEqual(check.result, "fail", run.stdout)
+            XCTAssertTrue(check.lastFailure?.contains("Readiness probe failed: connectivity to path '") == true
+                          && check.lastFailure?.contains("is unhealthy") == true, check.lastFailure ?? "no probe output")
+        }
         XCTAssertEqual(try cluster.kubectl(["get", "node", "node-2", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]),
                        "True", "the control plane still reaches node-2")
 

@@ -38,6 +38,14 @@ final class HealthDaemonSetTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("3/3 reachable"), text.stdout)
         XCTAssertTrue(text.stdout.contains("default/node-2 (localhost)"), text.stdout)
 
+        // cilium-cli's cilium-health scenario through the API: per node a pod probing the socket the
+        // DaemonSet serves on the hostPath; every node's view complete and healthy → pass.
+        let scenario = try cluster.conntestRun(["--health-check", "-t", "name=pod-to-a", "-o", "json", "--timeout", "60s"], timeout: 120)
+        XCTAssertEqual(scenario.status, 0, scenario.stdout + scenario.stderr)
+        let perNode = try RunReport(json: scenario.stdout).checks.filter { $0.name.hasPrefix("cilium-health-") }
+        XCTAssertEqual(perNode.map(\.name), ["cilium-health-node-1", "cilium-health-node-2", "cilium-health-node-3"], scenario.stdout)
+        XCTAssertTrue(perNode.allSatisfy { $0.result == "pass" }, scenario.stdout)
+
         // A Node object with no agent behind it: listed within a second, NotReady, not probed.
         let socket = cluster.layout.nodeHostPath("node-1", KubernetesHealthDaemon.socketDirectory + "/health.sock")
         let health = APIClient(endpoint: .unix(path: socket), timeout: .seconds(2))

@@ -18,6 +18,11 @@ struct ContainerLaunch {
 
     /// Our binaries an image may run.
     static let programs: Set<String> = ["agent", "cilium-health", "cilium-health-responder", "echo-server"]
+    /// What the image's base system (Debian, deploy/Containerfile) adds: a container that only
+    /// holds a probe (conntest's cilium-health check) sleeps.
+    static let basePrograms = ["sleep": "/bin/sleep"]
+    /// PATH inside our containers: the image puts our binaries first.
+    static var searchPath: String { DetachedProcess.executableDirectory + ":/usr/sbin:/usr/bin:/sbin:/bin" }
 
     var namespace: String { pod.metadata.namespace ?? "default" }
     var podName: String { pod.metadata.name ?? "" }
@@ -33,6 +38,7 @@ struct ContainerLaunch {
             throw AgentError("container \(container.name) of an image `nethealth` needs a command (one of \(Self.programs.sorted().joined(separator: ", ")))")
         }
         let name = (first as NSString).lastPathComponent
+        if let base = Self.basePrograms[name] { return [base] + argv.dropFirst() }
         guard Self.programs.contains(name) else {
             throw AgentError("container \(container.name) runs '\(first)', which is not one of our binaries (\(Self.programs.sorted().joined(separator: ", ")))")
         }
@@ -56,7 +62,7 @@ struct ContainerLaunch {
 
     /// kubelet's environment: the service's address for in-cluster config, then the container's own.
     func environment() throws -> [String: String] {
-        var env = ["PATH": DetachedProcess.executableDirectory + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": podName]
+        var env = ["PATH": Self.searchPath, "HOSTNAME": podName]
         if let url = URL(string: apiServer), let host = url.host {
             env["KUBERNETES_SERVICE_HOST"] = host
             env["KUBERNETES_SERVICE_PORT"] = "\(url.port ?? 443)"

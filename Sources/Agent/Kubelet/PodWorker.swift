@@ -189,8 +189,20 @@ actor PodWorker {
     private func makeRunner(_ c: Pod.Container) -> ProbeRunner? {
         let readiness = c.readinessProbe.flatMap { probeSpec($0) }
         let liveness = c.livenessProbe.flatMap { probeSpec($0) }
-        let exec = LocalCommandExec(prefix: ["ip", "netns", "exec", netns]).exec
         let container = c.name
+        let exec: ProbeExec
+        if LocalImage(c.image ?? "") == .ours {
+            // Our containers have a mount namespace of their own (their volumes): probes exec there.
+            exec = { [weak self] command, timeout in
+                guard let pid = await self?.containers[container]?.pid else {
+                    return ProbeExecResult(exitCode: 126, output: "container \(container) is not running")
+                }
+                return await LocalCommandExec(prefix: ["nsenter", "--target", "\(pid)", "--mount", "--net", "--",
+                                                       "env", "PATH=\(ContainerLaunch.searchPath)"]).run(command, timeout: timeout)
+            }
+        } else {
+            exec = LocalCommandExec(prefix: ["ip", "netns", "exec", netns]).exec
+        }
         let pod = self.pod
         let events = self.events
         return ProbeRunner(container: container, readiness: readiness, liveness: liveness, exec: exec,
