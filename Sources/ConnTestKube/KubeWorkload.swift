@@ -42,7 +42,7 @@ public actor KubeWorkload {
         let path = "/api/v1/namespaces/\(namespace)"
         let lease = RunLease(client: client, holder: holder)
         self.lease = lease
-        if let existing = try await getOptional(path, as: KubeNamespace.self) {
+        if let existing = try await client.getIfPresent(path, as: KubeNamespace.self) {
             let terminating = existing.status?.phase == "Terminating"
             // A terminating namespace takes no new objects (nor a lease): wait for it to go.
             if !terminating { try await lease.acquire(namespace: namespace, note: progress) }
@@ -73,7 +73,7 @@ public actor KubeWorkload {
             throw held
         }
         // Pods are refused until the namespace's default ServiceAccount exists.
-        while try await getOptional("/api/v1/namespaces/\(namespace)/serviceaccounts/default", as: KubeObject.self) == nil {
+        while try await client.getIfPresent("/api/v1/namespaces/\(namespace)/serviceaccounts/default", as: KubeObject.self) == nil {
             guard ContinuousClock.now < deadline else {
                 throw KubeWorkloadError("namespace '\(namespace)' has no default ServiceAccount yet: is kube-controller-manager running?")
             }
@@ -125,7 +125,7 @@ public actor KubeWorkload {
         do { try await client.delete(path) } catch let e as KubeAPIError where e.isNotFound { return }
         let now = #"{"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0}"#
         var podsLeft = true
-        while try await getOptional(path, as: KubeNamespace.self) != nil {
+        while try await client.getIfPresent(path, as: KubeNamespace.self) != nil {
             if podsLeft {
                 // Again until none is left: a ReplicaSet may make a new pod until the GC removes it.
                 try? await client.request(.DELETE, "\(path)/pods", body: Data(now.utf8))
@@ -257,9 +257,5 @@ public actor KubeWorkload {
             }
         }
         return left
-    }
-
-    private func getOptional<T: Decodable>(_ path: String, as: T.Type) async throws -> T? {
-        do { return try await client.get(path, as: T.self) } catch let e as KubeAPIError where e.isNotFound { return nil }
     }
 }

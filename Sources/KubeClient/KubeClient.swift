@@ -110,6 +110,11 @@ public final class KubeClient: Sendable {
         try Self.decode(type, try await request(.GET, path), path: path)
     }
 
+    /// GET, with a 404 (no such object) as nil rather than an error.
+    public func getIfPresent<T: Decodable>(_ path: String, as type: T.Type) async throws -> T? {
+        do { return try await get(path, as: type) } catch let e as KubeAPIError where e.isNotFound { return nil }
+    }
+
     @discardableResult
     public func create<T: Encodable>(_ collectionPath: String, _ object: T) async throws -> Data {
         try await request(.POST, collectionPath, body: try Self.encoder.encode(object))

@@ -47,11 +47,7 @@ public struct SimulatedInternet: Sendable, Equatable {
 
     /// The published view, or nil when there is none.
     public static func fetch(_ client: KubeClient) async throws -> SimulatedInternet? {
-        do {
-            return SimulatedInternet(try await client.get(path, as: KubeConfigMap.self))
-        } catch let e as KubeAPIError where e.isNotFound {
-            return nil
-        }
+        try await client.getIfPresent(path, as: KubeConfigMap.self).map(SimulatedInternet.init)
     }
 
     /// Creates or replaces the ConfigMap.
