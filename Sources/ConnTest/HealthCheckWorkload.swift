@@ -60,16 +60,7 @@ public struct HealthCheckWorkload: Sendable {
             ("volumes", .seq([.map([("name", .string("health-sockets")),
                                     ("hostPath", .map([("path", .string(socketDirectory)), ("type", .string("Directory"))]))])])),
         ])
-        let doc: YAMLNode = .map([
-            ("metadata", .map([("name", .string(name)), ("labels", labels.node)])),
-            ("spec", .map([
-                ("template", .map([("metadata", .map([("labels", .map([("name", .string(name))]))])), ("spec", podSpec)])),
-                ("selector", .map([("matchLabels", .map([("name", .string(name))]))])),
-                ("replicas", .int(1)),
-            ])),
-            ("apiVersion", .string("apps/v1")),
-            ("kind", .string("Deployment")),
-        ])
-        return Resource(kind: .deployment, name: name, labels: labels, document: doc)
+        return ManifestBuilder.deployment(labels: labels, metadata: .map([("name", .string(name)), ("labels", labels.node)]),
+                                          podSpec: podSpec)
     }
 }

@@ -76,13 +76,19 @@ public struct ManifestBuilder: Sendable {
         var podSpec: [(String, YAMLNode)] = [("hostNetwork", .bool(hostNetwork)), ("containers", .seq(containers))]
         if let affinity = Self.affinity(placement) { podSpec.append(("affinity", affinity)) }
         if let dnsPolicy { podSpec.append(("dnsPolicy", .string(dnsPolicy))) }
+        return Self.deployment(labels: labels, metadata: metadata(labels), podSpec: .map(podSpec))
+    }
+
+    /// A one-replica Deployment whose pods carry `name: <labels.name>`, in the `cue dump` field order
+    /// (also conntest's own checks, e.g. the cilium-health scenario).
+    static func deployment(labels: ResourceLabels, metadata: YAMLNode, podSpec: YAMLNode) -> Resource {
         let name = labels.name
         let doc: YAMLNode = .map([
-            ("metadata", metadata(labels)),
+            ("metadata", metadata),
             ("spec", .map([
                 ("template", .map([
                     ("metadata", .map([("labels", .map([("name", .string(name))]))])),
-                    ("spec", .map(podSpec)),
+                    ("spec", podSpec),
                 ])),
                 ("selector", .map([("matchLabels", .map([("name", .string(name))]))])),
                 ("replicas", .int(1)),

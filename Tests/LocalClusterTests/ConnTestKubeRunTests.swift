@@ -44,17 +44,7 @@ final class ConnTestKubeRunTests: XCTestCase {
         XCTAssertEqual(try cluster.agent(["cluster", "policy", "attach", "--name", cluster.name, "--all"]).status, 0)
 
         // A namespace holding someone else's pod is refused before anything is applied.
-        try cluster.apply("""
-            apiVersion: v1
-            kind: Namespace
-            metadata: {name: busy}
-            ---
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: someone-elses, namespace: busy}
-            spec:
-              containers: [{name: c, image: quay.io/cilium/alpine-curl:v1.5.0, command: [sleep, "1000"]}]
-            """, waitForServiceAccountIn: "busy")
+        try cluster.applyNamespaceWithForeignPod("busy")
         let busy = try cluster.conntestRun(["-n", "busy", "-t", "name=pod-to-a"])
         XCTAssertEqual(busy.status, 2, busy.stderr)
         XCTAssertTrue(busy.stderr.contains("pod someone-elses"), busy.stderr)

@@ -54,17 +54,7 @@ final class ConnTestKubeconfigTests: XCTestCase {
         let kubeconfig = cluster.layout.kubeconfigPath
 
         // A namespace holding someone else's pod: exit 2 naming it, nothing applied.
-        try cluster.apply("""
-            apiVersion: v1
-            kind: Namespace
-            metadata: {name: busy}
-            ---
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: someone-elses, namespace: busy}
-            spec:
-              containers: [{name: c, image: quay.io/cilium/alpine-curl:v1.5.0, command: [sleep, "1000"]}]
-            """, waitForServiceAccountIn: "busy")
+        try cluster.applyNamespaceWithForeignPod("busy")
         let busy = try cluster.conntestRunKube(kubeconfig, ["-n", "busy", "-t", "name=pod-to-a"])
         XCTAssertEqual(busy.status, 2, busy.stderr)
         XCTAssertTrue(busy.stderr.contains("pod someone-elses") && busy.stderr.contains("--allow-occupied-namespace"), busy.stderr)

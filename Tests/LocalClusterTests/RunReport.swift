@@ -55,6 +55,21 @@ extension ClusterFixture {
         }
     }
 
+    /// Namespace `ns` holding someone else's pod `someone-elses`: what conntest must refuse to run in.
+    func applyNamespaceWithForeignPod(_ ns: String) throws {
+        try apply("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: \(ns)}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: someone-elses, namespace: \(ns)}
+            spec:
+              containers: [{name: c, image: quay.io/cilium/alpine-curl:v1.5.0, command: [sleep, "1000"]}]
+            """, waitForServiceAccountIn: ns)
+    }
+
     func names(_ kind: String, in ns: String) throws -> [String] {
         try kubectl(["get", kind, "-n", ns, "-o", "jsonpath={.items[*].metadata.name}"]).split(separator: " ").map(String.init)
     }
