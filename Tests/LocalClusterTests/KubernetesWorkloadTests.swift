@@ -45,7 +45,7 @@ final class KubernetesWorkloadTests: XCTestCase {
 
     /// Each check can fail through the API view: with node-1's service rules gone, its ClusterIP
     /// client cannot reach echo and kubelet reports it unready with curl's own error; the proxy
-    /// role notices at its next resync (10 s) and puts them back.
+    /// role notices at its next resync (10 s) and puts them back once nobody removes them any more.
     func testDeletedServiceRulesShowAsUnreadyWithCurlsError() throws {
         guard (try? ControlPlaneBinaries.locate()) != nil else { return XCTFail("run scripts/build-kubernetes.sh") }
         let cluster = try ClusterFixture(nodes: 2, kubernetes: true)
@@ -92,8 +92,12 @@ final class KubernetesWorkloadTests: XCTestCase {
         }
         try cluster.eventually("client Ready through DNS and the ClusterIP", timeout: 30) { try ready() == "True" }
 
-        ServiceProxy.remove(namespace: cluster.layout.nodeNamespace("node-1"), table: ServiceProxy.kubernetesTable)
-        try cluster.eventually("client unready without node-1's service rules", timeout: 20) { try ready() == "False" }
+        // Removed again at every poll: the proxy's resync (every 10 s, at a phase the test does not
+        // know) may restore the table a moment after a single removal, before the probe ever fails.
+        try cluster.eventually("client unready without node-1's service rules", timeout: 20) {
+            ServiceProxy.remove(namespace: cluster.layout.nodeNamespace("node-1"), table: ServiceProxy.kubernetesTable)
+            return try ready() == "False"
+        }
         let events = try cluster.kubectl(["get", "events", "--field-selector", "involvedObject.name=client,reason=Unhealthy",
                                           "-o", "jsonpath={.items[*].message}"])
         XCTAssertTrue(events.contains("Readiness probe failed: curl: (28)") || events.contains("Readiness probe failed: curl: (7)"), events)
