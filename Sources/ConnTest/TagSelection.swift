@@ -2,6 +2,8 @@
 public struct TagSelection: Equatable, Sendable {
     public enum ComponentTag: String, CaseIterable, Sendable {
         case all, `default`, network, policy, services, hostport, proxy
+        /// The cilium-health scenario `run` adds (one check per node, not part of the generated files).
+        case health
     }
     public enum TopologyTag: String, CaseIterable, Sendable {
         case any
@@ -81,6 +83,14 @@ public struct TagSelection: Equatable, Sendable {
         case .services: return value == .services
         case .hostport: return value == .hostport
         case .proxy: return value == .proxy
+        case .health: return value == .health
         }
+    }
+
+    /// Whether some check of the cilium-health scenario (`HealthCheckWorkload`, named
+    /// `cilium-health-<node>`) passes these filters, before the nodes are known.
+    public var mayMatchHealthChecks: Bool {
+        matchesComponent(.health) && type == .autocheck && !quarantine && (kind == nil || kind == .deployment)
+            && (name.map { $0.hasPrefix(HealthCheckWorkload.checkPrefix) } ?? true)
     }
 }

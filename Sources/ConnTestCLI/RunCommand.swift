@@ -56,8 +56,11 @@ struct Run: AsyncParsableCommand {
             refuses its pod (the check fails with that message at once). A namespace conntest did not make \
             is refused (exit 2, naming them) when it holds pods or (Cilium)NetworkPolicies, unless \
             --allow-occupied-namespace; CiliumClusterwideNetworkPolicies are warned about. RBAC refusals \
-            name the verb and resource. Afterwards the namespace is deleted and waited for (bounded, 60 s) \
-            unless --no-cleanup.
+            name the verb and resource. Afterwards what the run applied is deleted and its pods waited for \
+            (bounded, 60 s); conntest's namespace stays, empty, and the next run reuses it (removing what \
+            a --no-cleanup or killed run left) instead of paying the namespace controller's fixed 5 s wait \
+            twice. --cleanup also deletes the namespace and waits until it is gone; --no-cleanup keeps \
+            everything.
 
             On a kubeconfig run nothing of the local machine is assumed: policy checks (CNP and \
             NetworkPolicy, L3/L4, L7 and FQDN) run and the cluster's CNI is expected to enforce them; \
@@ -131,9 +134,29 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("time-scale"), parsing: .unconditional, help: "Multiplier for the applied probes' periods and initial delays (whole seconds, periods at least 1; timeouts stay real).")
     var timeScale = 0.1
 
-    @Flag(inversion: .prefixedNo,
-          help: "Delete what the run made and wait (bounded, 60 s) until its namespace is gone (default). --no-cleanup keeps the namespace and its pods for `kubectl describe`, as cilium-cli does by default; the next run deletes it first.")
-    var cleanup = true
+    /// `--cleanup` / `--no-cleanup`; neither: the workload goes, conntest's namespace stays.
+    enum CleanupChoice: String, EnumerableFlag {
+        case cleanup, noCleanup
+
+        static func help(for value: CleanupChoice) -> ArgumentHelp? {
+            switch value {
+            case .cleanup:
+                return "Also delete the namespace conntest made and wait (bounded, 60 s) until it is gone: about 5 s more, the namespace controller's fixed wait. Without either flag the run deletes what it applied, waits until its pods are gone, and leaves its namespace empty for the next run."
+            case .noCleanup:
+                return "Keep the namespace and the run's pods for `kubectl describe`, as cilium-cli does by default; the next run removes them first."
+            }
+        }
+    }
+
+    @Flag var cleanupChoice: CleanupChoice?
+
+    var cleanupScope: CleanupScope {
+        switch cleanupChoice {
+        case nil: .workload
+        case .cleanup: .namespace
+        case .noCleanup: .nothing
+        }
+    }
 
     @Flag(name: .customLong("allow-occupied-namespace"),
           help: "Run in a namespace conntest did not make even though it holds other pods or NetworkPolicies (they may change what the checks observe; warned).")
@@ -145,16 +168,16 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Print the local node agents' policy drop events on stderr as they happen (`agent monitor --type drop` shows them from another shell).")
     var monitor = false
 
-    @Flag(name: .customLong("health-check"),
-          help: "Add cilium-cli's cilium-health scenario: per node a check whose pod runs `cilium-health status --probe --expect-nodes N` against the node's health socket (--health-socket-dir, a hostPath) until every node is listed with every status empty. Needs the health daemon there: deploy/cilium-health.yaml, or the local cluster's agents.")
-    var healthCheck = false
+    @Flag(name: .customLong("health-check"), inversion: .prefixedNo,
+          help: "cilium-cli's cilium-health scenario: per node a check whose pod runs `cilium-health status --probe --expect-nodes N` against the node's health socket (a hostPath) until every node is listed with every status empty. Default: included on the local cluster (its agents, or deploy/'s DaemonSet, serve the socket) and, through a kubeconfig, when deploy/cilium-health.yaml's DaemonSet (label app.kubernetes.io/name=nethealth-health-daemon) is found, taking its image and socket directory; -t filters apply (component=health selects only it). --health-check adds it whatever -t says or finds; --no-health-check leaves it out.")
+    var healthCheck: Bool?
 
-    @Option(name: .customLong("health-image"), help: ArgumentHelp("Image of the cilium-health check's pods (ours, deploy/Containerfile).", valueName: "image"))
-    var healthImage = HealthCheckWorkload.defaultImage
+    @Option(name: .customLong("health-image"), help: ArgumentHelp("Image of the cilium-health check's pods (ours, deploy/Containerfile; default: the found DaemonSet's, else \(HealthCheckWorkload.defaultImage)).", valueName: "image"))
+    var healthImage: String?
 
     @Option(name: .customLong("health-socket-dir"),
-            help: ArgumentHelp("Node directory holding the health daemon's health.sock (deploy/ serves /var/run/cilium-health; Cilium's own is /var/run/cilium).", valueName: "path"))
-    var healthSocketDir = HealthCheckWorkload.defaultSocketDirectory
+            help: ArgumentHelp("Node directory holding the health daemon's health.sock (default: the found DaemonSet's hostPath, else \(HealthCheckWorkload.defaultSocketDirectory); Cilium's own is /var/run/cilium).", valueName: "path"))
+    var healthSocketDir: String?
 
     @Option(name: .customLong("history-db"),
             help: ArgumentHelp("Append this run's result to this run history (default: <state>/conntest-history.db; `conntest history` lists it).", valueName: "path"))
@@ -210,10 +233,10 @@ struct Run: AsyncParsableCommand {
         // Output files are checked before anything exists: a bad path must not cost a whole run.
         if let junitFile { try OutputFile.checkWritable(junitFile, flag: "--junit-file") }
         do { _ = try RunHistory(path: historyPath) } catch { throw ConnTestError("invalid --history-db: \(error)") }
-        guard healthSocketDir.hasPrefix("/"), !healthSocketDir.contains("..") else {
+        if let healthSocketDir, !healthSocketDir.hasPrefix("/") || healthSocketDir.contains("..") {
             throw ConnTestError("invalid --health-socket-dir '\(healthSocketDir)': an absolute node path without '..'")
         }
-        if workload.checks.isEmpty && !healthCheck {
+        if try workload.checks.isEmpty && !healthScenarioMayRun() {
             // Nothing to run proves nothing: inconclusive, and no cluster is touched.
             let summary = RunSummary(results: [])
             progress("conntest: \(summary.inconclusiveReason ?? "no check ran")")
@@ -297,7 +320,7 @@ struct Run: AsyncParsableCommand {
     }
 
     /// The run as on any cluster: applied into the namespace through the API, verdicts read from pod
-    /// status and events, the namespace deleted afterwards (unless --no-cleanup). `local` adds what
+    /// status and events, cleaned up afterwards as `cleanupScope` says. `local` adds what
     /// only the local cluster has: the simulated external host, the agents' datapath status and drops.
     private func runThroughAPI(_ connection: KubeConnection, local: (cluster: LocalCluster, spec: ClusterSpec)?,
                                resources: [Resource], limit: Duration, cleanup actions: RunCleanup) async throws -> RunExitCode {
@@ -314,20 +337,32 @@ struct Run: AsyncParsableCommand {
             throw ConnTestError("\(APIErrorText.line(error)) (\(connection.source); gave up after \(String(format: "%.1f", secs)) s)")
         }
         var resources = resources
-        if healthCheck {
+        if let health = try await healthScenario(client, local: local != nil) {
             let nodes: [String]
             do {
                 nodes = try await client.get("/api/v1/nodes", as: ObjectList<Node>.self).items.compactMap(\.metadata.name)
             } catch {
                 await client.shutdown()
-                throw ConnTestError("--health-check needs the cluster's nodes: \(APIErrorText.line(error))")
+                throw ConnTestError("the cilium-health check needs the cluster's nodes: \(APIErrorText.line(error))")
             }
-            progress("adding the cilium-health check on \(nodes.count) node\(nodes.count == 1 ? "" : "s") (\(healthSocketDir)/health.sock)")
-            resources += HealthCheckWorkload(image: healthImage, socketDirectory: healthSocketDir).resources(nodes: nodes)
+            var checks = health.resources(nodes: nodes)
+            if healthCheck == nil { checks = try TagSelection.parse(selection.tags).filter(checks) }
+            if !checks.isEmpty {
+                progress("adding the cilium-health check on \(checks.count) node\(checks.count == 1 ? "" : "s") (\(health.socketDirectory)/health.sock)")
+            }
+            resources += checks
+        }
+        if try RunWorkload(resources: resources).checks.isEmpty {
+            // Only the cilium-health check was selected and it is left out: nothing ran, nothing proven.
+            await client.shutdown()
+            let summary = RunSummary(results: [])
+            progress("conntest: \(summary.inconclusiveReason ?? "no check ran")")
+            try report([], summary: summary, timeoutSeconds: nil, startedAt: Date(), cluster: local?.cluster.name ?? connection.source)
+            return summary.exitCode
         }
         let namespace = selection.namespace ?? "cilium-test"
         let workload = KubeWorkload(client: client, namespace: namespace)
-        let teardown = APIRunTeardown(client: client, workload: workload, keep: !cleanup)
+        let teardown = APIRunTeardown(client: client, workload: workload, scope: cleanupScope)
         actions.onExit { teardown.runBlocking() }  // a signal's cleanup: bounded inside
         var result: KubeRunOutcome
         do {
@@ -372,22 +407,69 @@ struct Run: AsyncParsableCommand {
                 }
             }
         } catch {
-            await teardown.run(keep: false)  // nothing half-applied stays, --no-cleanup or not
+            await teardown.run(scope: cleanupScope == .namespace ? .namespace : .workload)  // nothing half-applied stays, --no-cleanup or not
             throw error
         }
-        if !cleanup {
-            progress(await workload.createdNamespace
-                     ? "keeping namespace \(namespace) (--no-cleanup): kubectl get pods -n \(namespace); the next run deletes it"
+        let ours = await workload.ownsTheNamespace
+        switch cleanupScope {
+        case .nothing:
+            progress(ours
+                     ? "keeping namespace \(namespace) (--no-cleanup): kubectl get pods -n \(namespace); the next run removes what is in it"
                      : "keeping what the run made in namespace \(namespace) (--no-cleanup); remove it with kubectl delete "
                        + "deployments,services,ciliumnetworkpolicies -n \(namespace) -l \(KubeWorkload.managedByLabel)=\(KubeWorkload.managedByValue)")
-        } else {
-            progress(await workload.createdNamespace ? "deleting namespace \(namespace)" : "deleting what the run made in namespace \(namespace)")
+        case .workload:
+            progress(ours ? "deleting what the run made; namespace \(namespace) stays, empty, for the next run (--cleanup deletes it)"
+                          : "deleting what the run made in namespace \(namespace)")
+        case .namespace:
+            progress(ours ? "deleting namespace \(namespace)" : "deleting what the run made in namespace \(namespace)")
         }
         await teardown.run()
         let outcome = result.outcome
         try report(outcome.results, summary: outcome.summary, timeoutSeconds: outcome.timeoutSeconds, startedAt: outcome.startedAt,
                    cluster: local?.cluster.name ?? connection.source)
         return outcome.summary.exitCode
+    }
+
+    /// Whether the cilium-health scenario could be part of this run (before any cluster is asked).
+    private func healthScenarioMayRun() throws -> Bool {
+        switch healthCheck {
+        case true?: true
+        case false?: false
+        case nil: try selection.variant == nil && TagSelection.parse(selection.tags).mayMatchHealthChecks
+        }
+    }
+
+    /// The cilium-health scenario for this run, or nil when it is left out (said why). On the local
+    /// cluster the node agents (or deploy/'s DaemonSet) serve the socket at the default hostPath;
+    /// through a kubeconfig it runs where deploy/'s DaemonSet is found, with its image and socket
+    /// directory, unless --health-check asks for it anyway (then the flags or the defaults).
+    private func healthScenario(_ client: KubeClient, local: Bool) async throws -> HealthCheckWorkload? {
+        guard try healthScenarioMayRun() else { return nil }
+        func workload(image: String?, socketDirectory: String?) -> HealthCheckWorkload {
+            HealthCheckWorkload(image: healthImage ?? image ?? HealthCheckWorkload.defaultImage,
+                                socketDirectory: healthSocketDir ?? socketDirectory ?? HealthCheckWorkload.defaultSocketDirectory)
+        }
+        if local { return workload(image: nil, socketDirectory: nil) }
+        let found: HealthDaemonLocation?
+        do {
+            found = try await HealthDaemonDiscovery.find(client)
+        } catch {
+            guard healthCheck == true else {
+                progress("the cilium-health check is left out: cannot look for the health daemon's DaemonSet (\(APIErrorText.line(error))); --health-check adds it anyway")
+                return nil
+            }
+            return workload(image: nil, socketDirectory: nil)
+        }
+        guard let found else {
+            guard healthCheck == true else {
+                progress("the cilium-health check is left out: no DaemonSet labelled \(HealthDaemonDiscovery.nameLabel)=\(HealthDaemonDiscovery.nameValue) "
+                         + "(deploy/cilium-health.yaml) in the cluster; --health-check adds it anyway")
+                return nil
+            }
+            return workload(image: nil, socketDirectory: nil)
+        }
+        progress("health daemon: DaemonSet \(found.daemonSet), \(found.readyPods)/\(found.scheduledPods) pods ready, socket \(found.socketDirectory)/health.sock")
+        return workload(image: found.image, socketDirectory: found.socketDirectory)
     }
 
     /// Policy checks run only where every node's datapath loaded; otherwise they are skipped, never passed.
@@ -483,24 +565,24 @@ private final class APIRunTeardown: @unchecked Sendable {
     private var withdraw = false
     private let client: KubeClient
     private let workload: KubeWorkload
-    private let keep: Bool
+    private let scope: CleanupScope
 
-    init(client: KubeClient, workload: KubeWorkload, keep: Bool) {
+    init(client: KubeClient, workload: KubeWorkload, scope: CleanupScope) {
         self.client = client
         self.workload = workload
-        self.keep = keep
+        self.scope = scope
     }
 
     func withdrawSimulatedInternet() { lock.withLock { withdraw = true } }
 
-    /// `keep` (default: --no-cleanup's) leaves the workload in place.
-    func run(keep: Bool? = nil) async {
+    /// `scope` (default: the flags') says what goes.
+    func run(scope: CleanupScope? = nil) async {
         let (first, withdraw) = lock.withLock { () -> (Bool, Bool) in
             defer { done = true }
             return (!done, self.withdraw)
         }
         guard first else { return }
-        for line in await workload.cleanup(deadline: .now + .seconds(60), keep: keep ?? self.keep) { progress("conntest: cleanup: \(line)") }
+        for line in await workload.cleanup(deadline: .now + .seconds(60), scope: scope ?? self.scope) { progress("conntest: cleanup: \(line)") }
         if withdraw {
             do { try await SimulatedInternet.withdraw(client) } catch { progress("conntest: cleanup: \(error)") }
         }

@@ -12,8 +12,9 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: [.customShort("t"), .customLong("tag")],
             help: ArgumentHelp("Filter as upstream's `cue -t key=value` (repeatable).",
                                discussion: """
-                                 component=all|default|network|policy|services|hostport|proxy (default: default, \
-                                 which leaves out hostport-check and proxy-check)
+                                 component=all|default|network|policy|services|hostport|proxy|health (default: default, \
+                                 which leaves out hostport-check and proxy-check; health is the cilium-health \
+                                 scenario `run` adds, one check per node)
                                  kind=Deployment|Service|CiliumNetworkPolicy
                                  name=<object name>
                                  quarantine=false|true (default: false)

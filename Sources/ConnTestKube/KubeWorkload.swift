@@ -2,6 +2,19 @@ import ConnTest
 import Foundation
 import KubeClient
 
+/// What the end of a run removes.
+public enum CleanupScope: String, Sendable, CaseIterable {
+    /// Nothing (`--no-cleanup`): the workload stays for `kubectl describe`.
+    case nothing
+    /// The objects the run applied and, in conntest's namespace, their ReplicaSets and pods, waited
+    /// for; conntest's namespace itself stays, empty and labelled, for the next run (the default).
+    /// Deleting a namespace costs at least 5 s on any cluster: the namespace controller waits that
+    /// long (`namespaceDeletionGracePeriod`, fixed upstream) before it starts removing content.
+    case workload
+    /// As `workload`, and a namespace conntest made is deleted and waited for (`--cleanup`).
+    case namespace
+}
+
 /// The objects of one run in one namespace of a cluster: the namespace made ready, every object
 /// validated by the server before any is created, created in order, and deleted again.
 public actor KubeWorkload {
@@ -15,8 +28,9 @@ public actor KubeWorkload {
     }
 
     public let namespace: String
-    /// This run created the namespace (cleanup deletes it whole, not object by object).
-    public var createdNamespace: Bool { ownsNamespace }
+    /// The namespace is conntest's (labelled so: made by this run or an earlier one), so cleanup may
+    /// drain its pods or delete it whole.
+    public var ownsTheNamespace: Bool { ownsNamespace }
     private let client: KubeClient
     private let map: APIResourceMap
     private var applied: [Applied] = []
@@ -33,26 +47,33 @@ public actor KubeWorkload {
     // MARK: namespace
 
     /// Makes the namespace this run's: takes its run lease (a second run against it refuses, naming
-    /// the first), then creates it labelled as ours. An earlier run's namespace is deleted and waited
-    /// for first (its pods would answer this run's probes); someone else's is used only when it holds
-    /// no pods and no (Cilium) NetworkPolicies, which would change what the checks observe, unless
-    /// `allowOccupied`. Clusterwide Cilium policies are warned about: they may select the run's pods.
+    /// the first), then creates it labelled as ours, or reuses ours: what an earlier run left in it
+    /// (`--no-cleanup`, a killed run) is removed and its pods waited for first, as they would answer
+    /// this run's probes. Someone else's namespace is used only when it holds no pods and no (Cilium)
+    /// NetworkPolicies, which would change what the checks observe, unless `allowOccupied`.
+    /// Clusterwide Cilium policies are warned about: they may select the run's pods.
     public func prepareNamespace(deadline: ContinuousClock.Instant, holder: String, allowOccupied: Bool = false,
                                  progress: @escaping @Sendable (String) -> Void) async throws {
         let path = "/api/v1/namespaces/\(namespace)"
         let lease = RunLease(client: client, holder: holder)
         self.lease = lease
         if let existing = try await client.getIfPresent(path, as: KubeNamespace.self) {
-            let terminating = existing.status?.phase == "Terminating"
-            // A terminating namespace takes no new objects (nor a lease): wait for it to go.
-            if !terminating { try await lease.acquire(namespace: namespace, note: progress) }
-            if existing.metadata.labels?[Self.managedByLabel] == Self.managedByValue || terminating {
-                progress("deleting the namespace '\(namespace)' an earlier run left")
-                await lease.release(delete: false)
+            if existing.status?.phase == "Terminating" {
+                // It takes no new objects (nor a lease) until it is gone.
+                progress("waiting for the namespace '\(namespace)' to finish terminating")
                 try await deleteNamespace(deadline: deadline)
             } else {
-                try await refuseIfOccupied(allow: allowOccupied, progress: progress)
-                progress("using the existing namespace '\(namespace)'")
+                try await lease.acquire(namespace: namespace, note: progress)
+                if existing.metadata.labels?[Self.managedByLabel] == Self.managedByValue {
+                    ownsNamespace = true
+                    let removed = try await removeLeftovers(deadline: deadline)
+                    progress("reusing the namespace '\(namespace)' an earlier run made"
+                             + (removed > 0 ? " (removed the \(removed) object\(removed == 1 ? "" : "s") it left)" : ""))
+                    try await waitForDefaultServiceAccount(deadline: deadline)
+                } else {
+                    try await refuseIfOccupied(allow: allowOccupied, progress: progress)
+                    progress("using the existing namespace '\(namespace)'")
+                }
                 await warnAboutClusterwidePolicies(progress)
                 return
             }
@@ -68,18 +89,82 @@ public actor KubeWorkload {
             try await lease.acquire(namespace: namespace, note: progress)
         } catch let held as KubeWorkloadError {
             // Another run took the lease between our create and our acquire: the namespace is
-            // its to delete and remake now, not ours to remove from under it.
+            // its to use and remove now, not ours to remove from under it.
             ownsNamespace = false
             throw held
         }
-        // Pods are refused until the namespace's default ServiceAccount exists.
+        try await waitForDefaultServiceAccount(deadline: deadline)
+        await warnAboutClusterwidePolicies(progress)
+    }
+
+    /// Pods are refused until the namespace's default ServiceAccount exists.
+    private func waitForDefaultServiceAccount(deadline: ContinuousClock.Instant) async throws {
         while try await client.getIfPresent("/api/v1/namespaces/\(namespace)/serviceaccounts/default", as: KubeObject.self) == nil {
             guard ContinuousClock.now < deadline else {
                 throw KubeWorkloadError("namespace '\(namespace)' has no default ServiceAccount yet: is kube-controller-manager running?")
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        await warnAboutClusterwidePolicies(progress)
+    }
+
+    /// The kinds a run applies into its namespace, as collection paths (CiliumNetworkPolicy only
+    /// where the CRD is served).
+    private static let workloadCollections = [
+        "/apis/apps/v1/namespaces/%@/deployments", "/api/v1/namespaces/%@/services",
+        "/apis/networking.k8s.io/v1/namespaces/%@/networkpolicies", "/apis/cilium.io/v2/namespaces/%@/ciliumnetworkpolicies",
+    ]
+
+    /// In conntest's namespace: deletes every object labelled as a run's (an earlier run's
+    /// leftovers), then drains the pods. Returns how many objects it deleted.
+    private func removeLeftovers(deadline: ContinuousClock.Instant) async throws -> Int {
+        let selector = "labelSelector=app.kubernetes.io%2Fmanaged-by%3D\(Self.managedByValue)"  // managedByLabel, escaped
+        var removed = 0
+        for template in Self.workloadCollections {
+            let collection = String(format: template, namespace)
+            let items: [KubeObject]
+            do {
+                items = try await client.get("\(collection)?\(selector)", as: ObjectList<KubeObject>.self).items
+            } catch let e as KubeAPIError where e.isNotFound { continue }  // a kind the server does not serve
+            for name in items.compactMap(\.metadata.name) {
+                do { try await client.delete("\(collection)/\(name)"); removed += 1 } catch let e as KubeAPIError where e.isNotFound {}
+            }
+        }
+        try await drainPods(deadline: deadline)
+        return removed
+    }
+
+    /// In conntest's namespace, once its Deployments are deleted: removes their ReplicaSets and
+    /// pods at once rather than waiting for the garbage collector, and waits, bounded, until none is
+    /// left. The pods get a 1 s grace period (they hold no state), so a pod is gone from the API only
+    /// once its kubelet stopped it; one its kubelet does not confirm within 10 s (a node that is down)
+    /// is force-deleted, as the namespace controller would. Done when no ReplicaSet and no pod showed
+    /// up for 300 ms: a Deployment controller that had not yet seen its Deployment go may still make
+    /// a ReplicaSet right after the first sweep.
+    private func drainPods(deadline: ContinuousClock.Instant) async throws {
+        func options(grace: Int) -> Data {
+            Data(#"{"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":\#(grace),"propagationPolicy":"Background"}"#.utf8)
+        }
+        let ns = "/api/v1/namespaces/\(namespace)"
+        let replicaSets = "/apis/apps/v1/namespaces/\(namespace)/replicasets"
+        let forceAt = ContinuousClock.now + .seconds(10)
+        var quietSince: ContinuousClock.Instant?
+        while true {
+            try? await client.request(.DELETE, replicaSets, body: options(grace: 0))
+            try? await client.request(.DELETE, "\(ns)/pods", body: options(grace: ContinuousClock.now < forceAt ? 1 : 0))
+            let left = try await client.get("\(ns)/pods", as: ObjectList<KubeObject>.self).items.count
+                + client.get(replicaSets, as: ObjectList<KubeObject>.self).items.count
+            if left > 0 {
+                quietSince = nil
+            } else if let quietSince {
+                if ContinuousClock.now - quietSince >= .milliseconds(300) { return }
+            } else {
+                quietSince = .now
+            }
+            guard ContinuousClock.now < deadline else {
+                throw KubeWorkloadError("pods of namespace '\(namespace)' are still terminating")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     private func refuseIfOccupied(allow: Bool, progress: @Sendable (String) -> Void) async throws {
@@ -117,12 +202,13 @@ public actor KubeWorkload {
         do { return try await list(path) } catch let e as KubeAPIError where e.isNotFound { return nil }
     }
 
-    /// The namespace controller waits out each pod's grace period (30 s unless the manifest says
-    /// otherwise) before it finishes; the checks' pods hold no state, so they are deleted at once
-    /// (grace 0), which takes a run's cleanup from ~11 s to ~5 s.
+    /// Deletes the namespace (one already terminating is waited for) and waits, bounded, until it
+    /// is gone. The namespace controller starts 5 s after the delete (fixed upstream) and then waits
+    /// out each pod's grace period (30 s unless the manifest says otherwise); the checks' pods hold
+    /// no state, so they are deleted at once (grace 0), which takes a deletion from ~11 s to ~5 s.
     private func deleteNamespace(deadline: ContinuousClock.Instant) async throws {
         let path = "/api/v1/namespaces/\(namespace)"
-        do { try await client.delete(path) } catch let e as KubeAPIError where e.isNotFound { return }
+        do { try await client.delete(path) } catch let e as KubeAPIError where e.isNotFound { return } catch let e as KubeAPIError where e.isConflict {}
         let now = #"{"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0}"#
         var podsLeft = true
         while try await client.getIfPresent(path, as: KubeNamespace.self) != nil {
@@ -231,30 +317,32 @@ public actor KubeWorkload {
 
     // MARK: cleanup
 
-    /// Deletes what this run made and waits, bounded, until the namespace is gone; with `keep`
-    /// (`--no-cleanup`) everything stays for inspection and only the run's lease is given back.
-    /// Returns what could not be removed (empty when clean).
+    /// Removes what `scope` says (see `CleanupScope`), bounded by `deadline`; the run's lease is
+    /// given back in every case. Returns what could not be removed (empty when clean).
     /// Only the first call does anything (a signal and the normal end may both ask).
-    public func cleanup(deadline: ContinuousClock.Instant, keep: Bool = false) async -> [String] {
+    public func cleanup(deadline: ContinuousClock.Instant, scope: CleanupScope) async -> [String] {
         guard !cleanedUp else { return [] }
         cleanedUp = true
-        let deletesNamespace = ownsNamespace && !keep
+        let deletesNamespace = ownsNamespace && scope == .namespace
         await lease?.release(delete: !deletesNamespace)
-        guard !keep else { return [] }
+        guard scope != .nothing else { return [] }
         var left: [String] = []
-        for object in applied.reversed() where !(ownsNamespace && object.namespaced) {
+        for object in applied.reversed() where !(deletesNamespace && object.namespaced) {
             do { try await client.delete(object.path) } catch let e as KubeAPIError where e.isNotFound {} catch {
                 left.append("\(object.description): \(APIErrorText.line(error))")
             }
         }
         applied = []
-        if ownsNamespace {
-            do {
+        guard ownsNamespace else { return left }
+        do {
+            if deletesNamespace {
                 try await deleteNamespace(deadline: deadline)
                 ownsNamespace = false
-            } catch {
-                left.append("namespace \(namespace): \(APIErrorText.line(error))")
+            } else {
+                try await drainPods(deadline: deadline)
             }
+        } catch {
+            left.append("namespace \(namespace): \(APIErrorText.line(error))")
         }
         return left
     }

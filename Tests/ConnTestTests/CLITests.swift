@@ -132,7 +132,7 @@ final class CLITests: XCTestCase {
     func testHelpExitsZeroAndDocumentsTags() throws {
         let help = try run(["generate", "--help"])
         XCTAssertEqual(help.status, 0)
-        XCTAssertTrue(help.stdout.contains("component=all|default|network|policy|services|hostport|proxy"))
+        XCTAssertTrue(help.stdout.contains("component=all|default|network|policy|services|hostport|proxy|health"))
         XCTAssertTrue(help.stdout.contains("--image-repo"))
     }
 }

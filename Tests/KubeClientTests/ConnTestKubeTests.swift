@@ -15,6 +15,45 @@ import Testing
         return try JSONDecoder().decode(DeploymentState.self, from: Data(json.utf8))
     }
 
+    /// deploy/cilium-health.yaml's DaemonSet as the API returns it, with `volume`/`mount` varied.
+    func healthDaemonSet(env: String = #"[{"name":"CILIUM_HEALTH_SOCK","value":"/var/run/cilium-health/health.sock"}]"#,
+                         mountPath: String = "/var/run/cilium-health", hostPath: String = "/var/run/cilium-health") throws -> HealthDaemonLocation? {
+        let json = """
+            {"metadata":{"name":"cilium-health","namespace":"nethealth"},
+             "spec":{"template":{"spec":{"containers":[{"name":"cilium-health","image":"registry.local/nethealth:0.1.0","env":\(env),
+               "volumeMounts":[{"name":"sockets","mountPath":"\(mountPath)"}]}],
+               "volumes":[{"name":"sockets","hostPath":{"path":"\(hostPath)","type":"DirectoryOrCreate"}}]}}},
+             "status":{"numberReady":2,"desiredNumberScheduled":3}}
+            """
+        return HealthDaemonDiscovery.location(try JSONDecoder().decode(HealthDaemonDiscovery.DaemonSet.self, from: Data(json.utf8)))
+    }
+
+    /// The check's pods need the daemon's image and the host directory behind its socket.
+    @Test func healthDaemonLocationFromItsDaemonSet() throws {
+        #expect(try healthDaemonSet() == HealthDaemonLocation(daemonSet: "nethealth/cilium-health", image: "registry.local/nethealth:0.1.0",
+                                                               socketDirectory: "/var/run/cilium-health", readyPods: 2, scheduledPods: 3))
+        // The socket under a mount whose host directory differs: the host's path is what the check mounts.
+        #expect(try healthDaemonSet(env: #"[{"name":"CILIUM_HEALTH_SOCK","value":"/run/h/sub/health.sock"}]"#, mountPath: "/run/h",
+                                    hostPath: "/srv/nethealth")?.socketDirectory == "/srv/nethealth/sub")
+        // No env: the daemon's default socket path.
+        #expect(try healthDaemonSet(env: "[]")?.socketDirectory == "/var/run/cilium-health")
+        // The socket on no hostPath: the check's pods could not reach it.
+        #expect(try healthDaemonSet(mountPath: "/elsewhere") == nil)
+    }
+
+    @Test func tagFiltersDecideWhetherTheHealthScenarioMayRun() throws {
+        #expect(try TagSelection.parse([]).mayMatchHealthChecks)
+        #expect(try TagSelection.parse(["component=health"]).mayMatchHealthChecks)
+        #expect(try TagSelection.parse(["name=cilium-health-node-1"]).mayMatchHealthChecks)
+        #expect(try !TagSelection.parse(["name=pod-to-a"]).mayMatchHealthChecks)
+        #expect(try !TagSelection.parse(["component=network"]).mayMatchHealthChecks)
+        #expect(try !TagSelection.parse(["kind=Service"]).mayMatchHealthChecks)
+        #expect(try !TagSelection.parse(["quarantine=true"]).mayMatchHealthChecks)
+        let node1 = HealthCheckWorkload().resources(nodes: ["node-1", "node-2"])
+        #expect(try TagSelection.parse(["name=cilium-health-node-1"]).filter(node1).map(\.name) == ["cilium-health-node-1"])
+        #expect(try TagSelection.parse(["component=health"]).filter(node1).count == 2)
+    }
+
     @Test func deploymentReadinessAsCiliumCLIJudgesIt() throws {
         #expect(try deployment(generation: 1, observed: 1, replicas: 1, available: 1, ready: 1, updated: 1).notReady == nil)
         #expect(try deployment(generation: 2, observed: 1, replicas: 1, available: 1, ready: 1, updated: 1).notReady

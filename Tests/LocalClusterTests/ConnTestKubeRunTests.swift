@@ -23,14 +23,16 @@ final class ConnTestKubeRunTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("applying"), run.stderr)
         let report = try RunReport(json: run.stdout)
         let ran = report.checks.filter { $0.result != "skipped" }
-        XCTAssertEqual(ran.count, 10, "the L3/L4 policy checks run, enforced by the node agents: \(run.stdout)")
+        XCTAssertEqual(ran.count, 13, "the L3/L4 policy checks run, enforced by the node agents, and one cilium-health check per node: \(run.stdout)")
         XCTAssertTrue(ran.allSatisfy { $0.result == "pass" }, run.stdout)
+        XCTAssertEqual(ran.filter { $0.name.hasPrefix("cilium-health-") }.map(\.name).sorted(),
+                       ["cilium-health-node-1", "cilium-health-node-2", "cilium-health-node-3"], "included by default on the local cluster")
         // The deny was enforced (not just a failing connect): the agents' datapath dropped its packets.
         XCTAssertGreaterThan(report.check("pod-to-a-denied-cnp")?.drops ?? 0, 0, run.stderr)
         XCTAssertEqual(report.check("pod-to-a-allowed-cnp")?.drops, 0, run.stderr)
         XCTAssertEqual(report.result("pod-to-external-1111"), "pass", "HTTPS to the simulated host, trusted through the API")
         XCTAssertTrue(try String(contentsOfFile: junit, encoding: .utf8).contains("<testsuites"))
-        XCTAssertThrowsError(try cluster.kubectl(["get", "namespace", "cilium-test"]), "the run deletes its namespace")
+        try cluster.assertOnlyTheEmptyNamespaceStays()
         XCTAssertThrowsError(try cluster.kubectl(["get", "configmap", "-n", "kube-system", "nethealth-simulated-internet"]))
         XCTAssertFalse(Netns.exists(cluster.layout.externalNamespace), "external host torn down")
 
@@ -129,7 +131,7 @@ final class ConnTestKubeRunTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         let report = try RunReport(json: run.stdout)
         let ran = report.checks.filter { $0.result != "skipped" }
-        XCTAssertEqual(ran.count, 9, run.stdout)
+        XCTAssertEqual(ran.count, 12, "9 of the suite and 3 cilium-health checks: \(run.stdout)")
         XCTAssertTrue(ran.allSatisfy { $0.result == "pass" }, run.stdout)
         // The datapath drops the denied check's IPv6 packets to echo-a's IPv6 ClusterIP.
         XCTAssertGreaterThan(report.check("pod-to-a-denied-cnp")?.drops ?? 0, 0, run.stderr)

@@ -32,6 +32,8 @@ final class ConnTestKubeconfigTests: XCTestCase {
         XCTAssertEqual(first.process.terminationStatus, 0, first.stdout + first.stderr)
         XCTAssertTrue(first.stderr.contains("⌛ Waiting for deployment cilium-test/echo-a to become ready..."), first.stderr)
         XCTAssertTrue(first.stderr.contains("drops are not reported"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("the cilium-health check is left out: no DaemonSet labelled app.kubernetes.io/name=nethealth-health-daemon"),
+                      "no health daemon deployed, so no check that could only fail: \(first.stderr)")
         let report = try RunReport(json: first.stdout)
         let ran = report.checks.filter { $0.result != "skipped" }
         XCTAssertEqual(ran.count, 9, "all but the two external checks, policy ones included: \(first.stdout)")
@@ -115,7 +117,7 @@ final class ConnTestKubeconfigTests: XCTestCase {
                       unauthorized.stderr)
 
         // --no-cleanup keeps the namespace and its pods for inspection and gives the lease back; the
-        // next run deletes that namespace first, and by default deletes its own.
+        // next run removes what is in it first and reuses it, and by default leaves it empty.
         let kept = try cluster.conntestRunKube(kubeconfig, ["-t", "name=pod-to-a", "--no-cleanup", "--timeout", "60s"], timeout: 90)
         XCTAssertEqual(kept.status, 0, kept.stdout + kept.stderr)
         XCTAssertTrue(kept.stderr.contains("keeping namespace cilium-test (--no-cleanup)"), kept.stderr)
@@ -123,8 +125,9 @@ final class ConnTestKubeconfigTests: XCTestCase {
         XCTAssertEqual(try cluster.names("leases", in: "cilium-test"), [])
         let next = try cluster.conntestRunKube(kubeconfig, ["-t", "name=pod-to-a", "--timeout", "60s"], timeout: 90)
         XCTAssertEqual(next.status, 0, next.stdout + next.stderr)
-        XCTAssertTrue(next.stderr.contains("deleting the namespace 'cilium-test' an earlier run left"), next.stderr)
-        XCTAssertThrowsError(try cluster.kubectl(["get", "namespace", "cilium-test"]), "deleted by default")
+        XCTAssertTrue(next.stderr.contains("reusing the namespace 'cilium-test' an earlier run made (removed the 3 objects it left)"),
+                      next.stderr)
+        try cluster.assertOnlyTheEmptyNamespaceStays()
 
         // Unreachable servers: a listener that accepts TCP and never answers TLS, and a closed port.
         let silent = try LoopbackListener()
@@ -211,6 +214,54 @@ final class ConnTestKubeconfigTests: XCTestCase {
         XCTAssertTrue(try RunReport(json: limited.stdout).check("pod-to-a")?.reason?
                         .contains("is forbidden: maximum cpu usage per Pod is 10m, but limit is 50m") == true, limited.stdout)
         XCTAssertTrue(limited.stderr.contains("echo server cannot start, its checks will fail: echo-a: pod rejected by admission"), limited.stderr)
+
+        try assertWebhookRefusalFailsTheCheck(cluster, kubeconfig: kubeconfig)
+    }
+
+    /// A real validating webhook (TLS, called by the apiserver) refusing the check's pods but not
+    /// the echo server's: the check fails with the webhook's words (cilium/cilium#35637). It runs
+    /// in the control plane's namespace on 127.0.0.1, so only the apiserver can reach it.
+    private func assertWebhookRefusalFailsTheCheck(_ cluster: ClusterFixture, kubeconfig: String) throws {
+        let dir = cluster.stateDir + "/webhook"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let cert = try Command.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=deny-webhook",
+                                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir + "/tls.key", "-out", dir + "/tls.crt"])
+        XCTAssertEqual(cert.status, 0, cert.stderr)
+        let port = 18443
+        let message = "nethealth test webhook refuses the pods of pod-to-a"
+        let webhook = try BackgroundCommand(["ip", "netns", "exec", cluster.layout.controlPlaneNamespace, "python3",
+                                             ClusterNaming.repositoryRoot + "/scripts/fixtures/admission-webhook.py",
+                                             "--cert", dir + "/tls.crt", "--key", dir + "/tls.key", "--port", "\(port)",
+                                             "--deny", "name=pod-to-a", "--message", message])
+        defer { webhook.terminate() }
+        XCTAssertTrue(webhook.waitForStderr(containing: "listening", seconds: 10), webhook.stderr)
+        let caBundle = try Data(contentsOf: URL(fileURLWithPath: dir + "/tls.crt")).base64EncodedString()
+        try cluster.apply("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: webhooked, labels: {nethealth-test: deny}}
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingWebhookConfiguration
+            metadata: {name: nethealth-test-deny}
+            webhooks:
+            - name: deny.nethealth.test
+              admissionReviewVersions: [v1]
+              sideEffects: None
+              failurePolicy: Fail
+              timeoutSeconds: 5
+              namespaceSelector: {matchLabels: {nethealth-test: deny}}
+              rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}]
+              clientConfig: {url: "https://127.0.0.1:\(port)/validate", caBundle: \(caBundle)}
+            """, waitForServiceAccountIn: "webhooked")
+        let run = try cluster.conntestRunKube(kubeconfig, ["-n", "webhooked", "-t", "name=pod-to-a", "-o", "json", "--timeout", "60s"])
+        XCTAssertEqual(run.status, 1, run.stdout + run.stderr + webhook.stderr)
+        let report = try RunReport(json: run.stdout)
+        XCTAssertEqual(report.check("pod-to-a")?.result, "fail", run.stdout)
+        let reason = report.check("pod-to-a")?.reason ?? ""
+        XCTAssertTrue(reason.hasPrefix("pod rejected by admission: ")
+                      && reason.contains(#"admission webhook "deny.nethealth.test" denied the request: \#(message)"#), run.stdout)
+        XCTAssertTrue(webhook.stderr.contains("POST /validate"), "the apiserver asked the webhook: \(webhook.stderr)")
     }
 
     /// Flags that name no usable cluster, or local-only extras on a kubeconfig run: one line, exit 2, before any contact.

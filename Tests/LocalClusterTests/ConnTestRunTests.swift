@@ -12,12 +12,12 @@ final class ConnTestRunTests: XCTestCase {
         try fixture.conntestRun(args, timeout: timeout)
     }
 
-    /// Nothing of the run may survive it: its namespace in the API, the pods the agents ran for it.
-    /// The cluster itself (made by the fixture) stays.
+    /// Nothing of the run may survive it: its objects in the API (only the empty namespace stays),
+    /// the pods the agents ran for it. The cluster itself (made by the fixture) stays.
     private func assertNothingLeftBehind(_ fixture: ClusterFixture, nodes: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         let pods = Netns.list().filter { $0.hasPrefix("nh-\(fixture.name)-kpod-cilium-test.") }
         XCTAssertEqual(pods, [], "pod namespaces", file: file, line: line)
-        XCTAssertThrowsError(try fixture.kubectl(["get", "namespace", "cilium-test"]), "namespace deleted", file: file, line: line)
+        try fixture.assertOnlyTheEmptyNamespaceStays(orAbsent: true, file: file, line: line)
         for i in 1...nodes {
             XCTAssertTrue(Netns.exists(fixture.layout.nodeNamespace("node-\(i)")), "the cluster stays up", file: file, line: line)
         }
@@ -36,9 +36,10 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         let report = try RunReport(json: r.stdout)
         XCTAssertEqual(report.exitCode, 0)
-        XCTAssertEqual(report.checks.count, 11)
+        XCTAssertEqual(report.checks.count, 14, "the suite's 11 and one cilium-health check per node")
         let ran = report.checks.filter { $0.result != "skipped" }
-        XCTAssertEqual(ran.count, 9, "the two L3/L4 policy checks run under the agents' eBPF datapath")
+        XCTAssertEqual(ran.count, 12, "the two L3/L4 policy checks run under the agents' eBPF datapath")
+        XCTAssertEqual(report.check("cilium-health-node-2")?.result, "pass", r.stdout)
         for check in ran { XCTAssertEqual(check.result, "pass", check.name) }
         // Still skipped: external traffic (checked first) and FQDN rules have no local stand-in.
         XCTAssertEqual(report.check("pod-to-external-fqdn-allow-google-cnp")?.reason, LocalCapabilities.noExternalHostReason)
@@ -61,9 +62,9 @@ final class ConnTestRunTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("ready"), "progress lines on stderr")
 
         // The real run's report and JUnit file, through validators we did not write.
-        try assertReportsConform(json: r.stdout, junit: junit, written: #"{"tests": 11, "failures": 0, "errors": 0, "skipped": 2}"#)
+        try assertReportsConform(json: r.stdout, junit: junit, written: #"{"tests": 14, "failures": 0, "errors": 0, "skipped": 2}"#)
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
-        XCTAssertEqual(xml.components(separatedBy: "<testcase ").count - 1, 11)
+        XCTAssertEqual(xml.components(separatedBy: "<testcase ").count - 1, 14)
         XCTAssertTrue(xml.contains("pod-to-b-multi-node-nodeport"))
         try assertNothingLeftBehind(fixture, nodes: 3)
     }

@@ -38,10 +38,14 @@ final class HealthDaemonSetTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("3/3 reachable"), text.stdout)
         XCTAssertTrue(text.stdout.contains("default/node-2 (localhost)"), text.stdout)
 
-        // cilium-cli's cilium-health scenario through the API: per node a pod probing the socket the
-        // DaemonSet serves on the hostPath; every node's view complete and healthy → pass.
-        let scenario = try cluster.conntestRun(["--health-check", "-t", "name=pod-to-a", "-o", "json", "--timeout", "60s"], timeout: 120)
+        // cilium-cli's cilium-health scenario through a kubeconfig, as on any cluster: the DaemonSet
+        // is found by its label (no --health-check), and per node a pod of its image probes the
+        // socket it serves on its hostPath; every node's view complete and healthy → pass.
+        let scenario = try cluster.conntestRunKube(cluster.layout.kubeconfigPath, ["-t", "component=health", "-o", "json", "--timeout", "60s"],
+                                                   timeout: 120)
         XCTAssertEqual(scenario.status, 0, scenario.stdout + scenario.stderr)
+        XCTAssertTrue(scenario.stderr.contains("health daemon: DaemonSet nethealth/cilium-health, 3/3 pods ready, socket /var/run/cilium-health/health.sock"),
+                      scenario.stderr)
         let perNode = try RunReport(json: scenario.stdout).checks.filter { $0.name.hasPrefix("cilium-health-") }
         XCTAssertEqual(perNode.map(\.name), ["cilium-health-node-1", "cilium-health-node-2", "cilium-health-node-3"], scenario.stdout)
         XCTAssertTrue(perNode.allSatisfy { $0.result == "pass" }, scenario.stdout)

@@ -73,6 +73,19 @@ extension ClusterFixture {
     func names(_ kind: String, in ns: String) throws -> [String] {
         try kubectl(["get", kind, "-n", ns, "-o", "jsonpath={.items[*].metadata.name}"]).split(separator: " ").map(String.init)
     }
+
+    /// After a default run: conntest's namespace is still there, labelled as ours, and holds nothing
+    /// of the run (the next run reuses it without the namespace controller's 5 s wait). With
+    /// `orAbsent`, a run that never made it (refused before) passes too.
+    func assertOnlyTheEmptyNamespaceStays(_ ns: String = "cilium-test", orAbsent: Bool = false,
+                                          file: StaticString = #filePath, line: UInt = #line) throws {
+        if orAbsent, (try? kubectl(["get", "namespace", ns, "-o", "name"])) == nil { return }
+        XCTAssertEqual(try kubectl(["get", "namespace", ns, "-o", #"jsonpath={.metadata.labels.app\.kubernetes\.io/managed-by}"#]),
+                       "conntest", "namespace kept, labelled as conntest's", file: file, line: line)
+        for kind in ["deployments", "replicasets", "pods", "services", "leases", "ciliumnetworkpolicies"] {
+            XCTAssertEqual(try names(kind, in: ns), [], "\(kind) left in \(ns)", file: file, line: line)
+        }
+    }
 }
 
 /// A run's `-o json` report and JUnit file through validators we did not write: the JSON schema
