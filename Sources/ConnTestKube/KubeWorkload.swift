@@ -109,18 +109,17 @@ public actor KubeWorkload {
 
     /// The kinds a run applies into its namespace, as collection paths (CiliumNetworkPolicy only
     /// where the CRD is served).
-    private static let workloadCollections = [
-        "/apis/apps/v1/namespaces/%@/deployments", "/api/v1/namespaces/%@/services",
-        "/apis/networking.k8s.io/v1/namespaces/%@/networkpolicies", "/apis/cilium.io/v2/namespaces/%@/ciliumnetworkpolicies",
-    ]
+    private var workloadCollections: [String] {
+        ["/apis/apps/v1/namespaces/\(namespace)/deployments", "/api/v1/namespaces/\(namespace)/services",
+         "/apis/networking.k8s.io/v1/namespaces/\(namespace)/networkpolicies", "/apis/cilium.io/v2/namespaces/\(namespace)/ciliumnetworkpolicies"]
+    }
 
     /// In conntest's namespace: deletes every object labelled as a run's (an earlier run's
     /// leftovers), then drains the pods. Returns how many objects it deleted.
     private func removeLeftovers(deadline: ContinuousClock.Instant) async throws -> Int {
         let selector = "labelSelector=app.kubernetes.io%2Fmanaged-by%3D\(Self.managedByValue)"  // managedByLabel, escaped
         var removed = 0
-        for template in Self.workloadCollections {
-            let collection = String(format: template, namespace)
+        for collection in workloadCollections {
             let items: [KubeObject]
             do {
                 items = try await client.get("\(collection)?\(selector)", as: ObjectList<KubeObject>.self).items
