@@ -157,8 +157,12 @@ let package = Package(
         .testTarget(name: "HealthAPITests", dependencies: ["HealthAPI"], swiftSettings: strict),
         .testTarget(name: "HealthHistoryTests", dependencies: ["HealthHistory", "HealthAPI", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         // The detection logic, loss/jitter and the HTTP parser on an injected clock, without sockets;
-        // DetectionSim for its scenarios at small sizes.
-        .testTarget(name: "HealthDaemonTests", dependencies: ["HealthDaemon", "DetectionSim"], swiftSettings: strict),
+        // DetectionSim for its scenarios at small sizes; the status body of a real prober (its raw
+        // sockets are opened, nothing is sent).
+        .testTarget(name: "HealthDaemonTests", dependencies: [
+            "HealthDaemon", "DetectionSim", "HealthAPI", "HTTPSupport", "ICMPProbe",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // One real prober against thousands of simulated targets (bench/scale.sh).
         .executableTarget(name: "HealthScaleBench", dependencies: [
             "HealthDaemon", "HealthAPI", "HTTPSupport", "ICMPProbe",

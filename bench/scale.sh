@@ -14,6 +14,8 @@ REAL=${REAL:-100}                 # real agents (cluster nodes); 0 skips (a)
 TARGETS=${TARGETS:-"1000 5000"}   # simulated targets for (b); empty skips it
 RUN_SECONDS=${RUN_SECONDS:-60}
 ICMP_RUNS=${ICMP_RUNS:-3}         # repetitions of the ICMP CPU comparison (median)
+STEPS=${STEPS:-"agent icmp http"} # which measurements of (b) to run, per target count
+# VERBOSE=1 also prints the prober's RSS/CPU every 5 s (where its peak happens).
 CONFIG=${CONFIG:-release}
 
 for t in ip fping curl python3 nsenter; do
@@ -148,8 +150,10 @@ modules:
 YML
 
 printf '\n%-8s %-44s %14s %14s %10s\n' targets metric nethealth reference ratio
+step() { [[ " $STEPS " == *" $1 "* ]]; }
 for n in $TARGETS; do
   head -n "$n" "$TMP/all" > "$TMP/t$n"
+  if step agent; then
   # The prober as the agent runs it, with its API on a unix socket.
   inP "$BIN/health-scale-bench" agent --file "$TMP/t$n" --socket "$TMP/h$n.sock" --seconds "$RUN_SECONDS" > "$TMP/agent$n.out" 2>&1 &
   AGENT_PID=$!
@@ -165,12 +169,20 @@ for n in $TARGETS; do
   rss=$(sed -n 's/.*peak_kib=\([0-9]*\).*/\1/p' <<<"$final"); cpu_s=$(sed -n 's/.*cpu_s=\([0-9.]*\).*/\1/p' <<<"$final")
   echoes=$(grep -o 'echoes=[0-9]*' "$TMP/agent$n.out" | tail -1 | cut -d= -f2)
   printf '%-8s %-44s %12.1fMB %14s %10s\n' "$n" "prober peak RSS (goal <= 40 MB)" "$(awk -v k="$rss" 'BEGIN{print k/1024}')" "-" "-"
+  # The rest of the RSS is mapped library and binary text (about 34 MB however few the targets).
+  anon=$(grep -o 'anon_kib=[0-9]*' "$TMP/agent$n.out" | cut -d= -f2 | sort -n | tail -1)
+  printf '%-8s %-44s %12.1fMB %14s %10s\n' "$n" "prober anon RSS, largest 5 s sample" "$(awk -v k="${anon:-0}" 'BEGIN{print k/1024}')" "-" "-"
   printf '%-8s %-44s %12.2fms %14s %10s\n' "$n" "GET /v1beta/status, server (goal <= 50 ms)" "$(printf '%s\n' "${st[@]}" | median)" "-" "-"
+  # The first request encodes every node; later ones only the nodes whose status changed since.
+  printf '%-8s %-44s %12.2fms %14s %10s\n' "$n" "GET /v1beta/status, first request" "${st[0]}" "-" "-"
   printf '%-8s %-44s %12dms %14s %10s\n' "$n" "cilium-health status -o json, whole CLI" "$(printf '%s\n' "${cl[@]}" | median)" "-" "-"
   printf '%-8s %-44s %12.2fs %14s %10s\n' "$n" "prober CPU over ${RUN_SECONDS}s ($echoes echoes)" "$cpu_s" "-" "-"
   echo "         $(sed -n 's/^\(targets=.*\)/\1/p' "$TMP/agent$n.out")"
+  if [ -n "${VERBOSE:-}" ]; then sed 's/^/         /' "$TMP/agent$n.out"; fi
+  fi
 
   # CPU per ICMP probe: a 5-echo burst per target, 20 ms apart, vs fping sending the same.
+  if step icmp; then
   ours=(); theirs=()
   for _ in $(seq "$ICMP_RUNS"); do
     ours+=("$(cpu nsenter --net="/run/netns/$P" "$BIN/icmp-bench" sweep --file "$TMP/t$n" --burst 5 --spacing-ms 20 --deadline-ms 1000 --concurrency 256)")
@@ -179,9 +191,13 @@ for n in $TARGETS; do
   o=$(printf '%s\n' "${ours[@]}" | median); f=$(printf '%s\n' "${theirs[@]}" | median)
   printf '%-8s %-44s %12.1fus %12.1fus %9.2fx\n' "$n" "CPU per ICMP probe (5 echoes) vs fping -C5" \
     "$(awk -v c="$o" -v n="$n" 'BEGIN{print c/n*1e6}')" "$(awk -v c="$f" -v n="$n" 'BEGIN{print c/n*1e6}')" "$(awk -v a="$o" -v b="$f" 'BEGIN{print (b>0)?a/b:0}')"
+  fi
 
   # CPU per HTTP probe: our probe vs blackbox exporter's http prober, same targets, 16 at a time.
-  ours_http=$(inP "$BIN/health-scale-bench" http --file "$TMP/t$n" --rounds 1 --concurrency 16 | sed -n 's/.*cpu_us_per_probe=\([0-9.]*\).*/\1/p')
+  step http || continue
+  ours_line=$(inP "$BIN/health-scale-bench" http --file "$TMP/t$n" --rounds 1 --concurrency 16)
+  ours_http=$(sed -n 's/.*cpu_us_per_probe=\([0-9.]*\).*/\1/p' <<<"$ours_line")
+  echo "         nethealth: $(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$ours_line")/$n probes succeeded"
   # sh records its own pid and execs the exporter, so the pid is the exporter's (nsenter forks).
   inP sh -c 'echo $$ > "$1"; exec prometheus-blackbox-exporter --config.file="$2" --web.listen-address=127.0.0.1:9115' \
     _ "$TMP/exporter.pid" "$TMP/blackbox.yml" >/dev/null 2>&1 &

@@ -20,8 +20,10 @@ public enum HealthAPIRoutes {
                 return JSONResponse.error(text, status: .internalServerError)
             }
         }
-        router.get("/v1beta/status") { _, _ in
-            JSONResponse.make(await prober.status())
+        router.get("/v1beta/status") { _, _ -> Response in
+            do { return JSONResponse.raw(try await prober.encodedStatus()) } catch {
+                return JSONResponse.error("cannot encode response: \(error)", status: .internalServerError)
+            }
         }
         router.get("/v1beta/status/wide") { _, _ in
             JSONResponse.make(await prober.wideStatus())
@@ -36,7 +38,7 @@ public enum HealthAPIRoutes {
             for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
             do {
                 let query = try HistoryQuery(parameters: parameters)
-                let source = await prober.status().local?.name ?? ""
+                let source = await prober.localNodeName ?? ""
                 return JSONResponse.make(try await history.history(query, source: source, now: Date()))
             } catch let error as HistoryError {
                 let status: HTTPResponse.Status = switch error.kind {

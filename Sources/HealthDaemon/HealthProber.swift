@@ -4,6 +4,7 @@ import HealthAPI
 import HealthHistory
 import ICMPProbe
 import Logging
+import NIOCore
 
 /// Probes every node's addresses over ICMP and HTTP and keeps the latest result per IP.
 ///
@@ -75,6 +76,10 @@ public actor HealthProber {
     private var localName = ""
     private var clientID: Int64 = 0
     private var nodes: [String: NodeProbeTargets] = [:]
+    /// `nodes.keys` sorted, kept in step with `nodes` (the status and every round list nodes in this order).
+    private var sortedNames: [String] = []
+    /// Size of the last encoded status, so the next one is written into one allocation.
+    private var statusBytes = 4096
     private var results: [String: PathResult] = [:]
     /// `targetIPs` as a set, kept in step with `nodes` so recording a result is O(1).
     private var liveIPs: Set<String> = []
@@ -105,7 +110,7 @@ public actor HealthProber {
     /// Distinct addresses in node-name order, so launches are spread deterministically.
     var targetIPs: [String] {
         var seen = Set<String>()
-        return nodes.keys.sorted().flatMap { nodes[$0]?.allIPs ?? [] }.filter { seen.insert($0).inserted }
+        return sortedNames.flatMap { nodes[$0]?.allIPs ?? [] }.filter { seen.insert($0).inserted }
     }
 
     /// Applies the agent's node diff. On failure upstream drops every node and restarts from a full list.
@@ -113,6 +118,9 @@ public actor HealthProber {
     public func refreshNodes() async -> Bool {
         do {
             let diff = try await source.fetch(clientID: clientID)
+            // Most refreshes (every 2 s) bring an empty diff: nothing to recompute then.
+            let unchanged = clientID != 0 && diff.clientID == clientID && diff.self_ == localName
+                && (diff.nodesRemoved ?? []).isEmpty && (diff.nodesAdded ?? []).isEmpty
             if clientID == 0 { nodes = [:] }
             clientID = diff.clientID
             localName = diff.self_
@@ -120,7 +128,7 @@ public actor HealthProber {
             for added in diff.nodesAdded ?? [] {
                 nodes[added.name] = NodeProbeTargets(added, probeUnavailable: settings.probeUnavailableNodes)
             }
-            nodesChanged()
+            if !unchanged { nodesChanged() }
             return true
         } catch {
             if clientID != 0 || !nodes.isEmpty {
@@ -134,6 +142,7 @@ public actor HealthProber {
     }
 
     private func nodesChanged() {
+        sortedNames = nodes.keys.sorted()
         liveIPs = Set(targetIPs)
         results = results.filter { liveIPs.contains($0.key) }
         stats = stats.filter { liveIPs.contains($0.key) }
@@ -149,23 +158,47 @@ public actor HealthProber {
     // MARK: Status
 
     public func status() -> HealthStatusResponse {
-        let list = nodes.keys.sorted().compactMap { name -> NodeStatus? in
-            guard let t = nodes[name] else { return nil }
-            return NodeStatus(name: name, host: addresses(t.host), healthEndpoint: addresses(t.healthEndpoint),
-                              nodeState: t.state.isEmpty ? nil : t.state, notProbed: t.notProbed)
+        HealthStatusResponse(timestamp: RFC3339.string(roundStart), probeInterval: probeIntervalText, local: local,
+                             nodes: nodeStatuses())
+    }
+
+    /// `status()` as the JSON body of `GET /v1beta/status`, byte for byte `JSONResponse.encode(status())`,
+    /// written node by node without holding the whole status.
+    public func encodedStatus() throws -> ByteBuffer {
+        var writer = StatusJSONWriter(capacity: statusBytes + statusBytes / 8)
+        try writer.begin(local: local)
+        var first = true
+        for name in sortedNames {
+            guard let node = nodeStatus(name) else { continue }
+            try writer.node(node, first: first)
+            first = false
         }
-        return HealthStatusResponse(
-            timestamp: RFC3339.string(roundStart),
-            probeInterval: goDurationString(nanoseconds: currentInterval.nanoseconds),
-            local: localName.isEmpty ? nil : SelfStatus(name: localName),
-            nodes: list)
+        try writer.end(probeInterval: probeIntervalText, timestamp: RFC3339.string(roundStart))
+        statusBytes = writer.buffer.readableBytes
+        return writer.buffer
+    }
+
+    /// The agent's own name (`status().local?.name`) without building the status.
+    public var localNodeName: String? { localName.isEmpty ? nil : localName }
+
+    private var local: SelfStatus? { localNodeName.map(SelfStatus.init(name:)) }
+    private var probeIntervalText: String { goDurationString(nanoseconds: currentInterval.nanoseconds) }
+
+    private func nodeStatuses() -> [NodeStatus] {
+        sortedNames.compactMap(nodeStatus)
+    }
+
+    private func nodeStatus(_ name: String) -> NodeStatus? {
+        guard let t = nodes[name] else { return nil }
+        return NodeStatus(name: name, host: addresses(t.host), healthEndpoint: addresses(t.healthEndpoint),
+                          nodeState: t.state.isEmpty ? nil : t.state, notProbed: t.notProbed)
     }
 
     /// The status plus loss, jitter and learnt timeouts per path and the prober's self-measurement.
     public func wideStatus() -> WideStatusResponse {
         let t = now
         var paths: [PathStatisticsStatus] = []
-        for name in nodes.keys.sorted() {
+        for name in sortedNames {
             guard let node = nodes[name], !node.notProbed else { continue }
             for (type, ips) in [("node", node.host), ("endpoint", node.healthEndpoint)] {
                 for ip in ips {
@@ -253,9 +286,7 @@ public actor HealthProber {
             let fresh = targetIPs.filter { !probed.contains($0) }
             guard !fresh.isEmpty else { continue }
             probed.formUnion(fresh)
-            await withTaskGroup(of: Void.self) { group in
-                for ip in fresh { group.addTask { await self.probe(ip) } }
-            }
+            await launch(fresh, spreadOver: nil)
         }
     }
 
@@ -279,8 +310,14 @@ public actor HealthProber {
     /// one token per interval/ipCount, burst 1), or across `LaunchSchedule.quickSpread` when nil.
     func runRound(_ ips: [String], spreadOver: Duration?) async {
         roundStart = Date()
+        await launch(ips, spreadOver: spreadOver)
+    }
+
+    /// `runRound` without starting a round (addresses that appeared between rounds).
+    private func launch(_ ips: [String], spreadOver: Duration?) async {
         let clockStart = ContinuousClock.now
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: a plain task group keeps every finished probe's task until the round ends.
+        await withDiscardingTaskGroup { group in
             let offsets = LaunchSchedule.offsets(count: ips.count, across: spreadOver ?? LaunchSchedule.quickSpread(count: ips.count))
             for (i, ip) in ips.enumerated() {
                 if offsets[i] > .zero {
@@ -409,7 +446,7 @@ public actor HealthProber {
     }
 
     /// The one place a finished probe's result is published (the status, and anything that records it).
-    private func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil,
+    func record(_ ip: String, icmp: ConnectivityStatus? = nil, http: ConnectivityStatus? = nil,
                         started: ContinuousClock.Instant, echoes: [Int64?]? = nil) {
         // A node may have vanished while its probe ran: its result is dropped.
         guard liveIPs.contains(ip) else { return }

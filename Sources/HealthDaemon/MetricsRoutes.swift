@@ -12,7 +12,7 @@ public enum MetricsRoutes {
             let wide = await prober.wideStatus()
             prober.metrics.refresh(from: wide)
             if let history, let recent = try? await history.recent(HistoryMetrics.window, now: Date()) {
-                prober.metrics.history.refresh(local: await prober.status().local?.name, recent: recent)
+                prober.metrics.history.refresh(local: await prober.localNodeName, recent: recent)
             }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"

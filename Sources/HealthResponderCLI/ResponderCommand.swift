@@ -32,8 +32,10 @@ struct ResponderCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "cilium-health-responder")
-        // `[::]` takes IPv4 too (v4-mapped); with IPv6 disabled in the namespace only 0.0.0.0 can bind.
-        let address = Self.ipv6Enabled ? "::" : "0.0.0.0"
+        // `[::]` takes IPv4 too (v4-mapped); with IPv6 disabled in the namespace, or no IPv6 address
+        // but loopback (the resolver then refuses "::": "Address family for hostname not supported"),
+        // only 0.0.0.0 can bind.
+        let address = Self.ipv6Enabled && Self.hasIPv6Address(ifInet6: Self.read("/proc/net/if_inet6")) ? "::" : "0.0.0.0"
         let pidfile = self.pidfile
         let app = Application(
             router: HelloResponder.router(),
@@ -48,7 +50,19 @@ struct ResponderCommand: AsyncParsableCommand {
     }
 
     static var ipv6Enabled: Bool {
-        let flag = try? String(contentsOfFile: "/proc/sys/net/ipv6/conf/all/disable_ipv6", encoding: .utf8)
-        return flag?.trimmingCharacters(in: .whitespacesAndNewlines) == "0"
+        read("/proc/sys/net/ipv6/conf/all/disable_ipv6").trimmingCharacters(in: .whitespacesAndNewlines) == "0"
+    }
+
+    /// Whether `/proc/net/if_inet6` lists an address other than `::1`, as getaddrinfo's
+    /// AI_ADDRCONFIG requires before it resolves an IPv6 literal.
+    static func hasIPv6Address(ifInet6 text: String) -> Bool {
+        text.split(separator: "\n").contains { line in
+            guard let address = line.split(separator: " ").first else { return false }
+            return address.count == 32 && address != "00000000000000000000000000000001"
+        }
+    }
+
+    private static func read(_ path: String) -> String {
+        (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     }
 }

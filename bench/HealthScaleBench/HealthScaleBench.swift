@@ -45,14 +45,14 @@ func cpuSeconds() -> Double {
     return Double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + Double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6
 }
 
-/// VmRSS and VmHWM in KiB.
-func memory() -> (rss: Int, peak: Int) {
+/// VmRSS, VmHWM and RssAnon (the process's own heap and stacks, without mapped library text) in KiB.
+func memory() -> (rss: Int, peak: Int, anon: Int) {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
     func field(_ name: String) -> Int {
         status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
             .flatMap { Int($0.split(separator: " ").dropFirst().first { !$0.isEmpty }?.trimmingCharacters(in: .whitespaces) ?? "") } ?? 0
     }
-    return (field("VmRSS"), field("VmHWM"))
+    return (field("VmRSS"), field("VmHWM"), field("RssAnon"))
 }
 
 /// The prober as the agent runs it (sweep + fast detection), serving the health API on a unix socket.
@@ -87,7 +87,7 @@ struct Agent: AsyncParsableCommand {
                 try? await Task.sleep(for: .seconds(5))
                 let wide = await prober.wideStatus()
                 let m = memory()
-                print("t=\(Int((ContinuousClock.now - start).seconds))s rss_kib=\(m.rss) peak_kib=\(m.peak) cpu_s=\(String(format: "%.2f", cpuSeconds() - cpu0)) "
+                print("t=\(Int((ContinuousClock.now - start).seconds))s rss_kib=\(m.rss) peak_kib=\(m.peak) anon_kib=\(m.anon) cpu_s=\(String(format: "%.2f", cpuSeconds() - cpu0)) "
                     + "echoes=\(wide.paths.reduce(0) { $0 + $1.echoes }) replies=\(wide.paths.reduce(0) { $0 + $1.replies }) "
                     + "sched_p99_us=\(wide.prober.schedulingDelayP99 / 1000) bursts_per_s=\(String(format: "%.1f", wide.prober.probesPerSecond))")
                 fflush(nil)
@@ -97,7 +97,7 @@ struct Agent: AsyncParsableCommand {
         let wide = await prober.wideStatus()
         let reachable = wide.status.nodes.count(where: \.isHealthy)
         let m = memory()
-        print("targets=\(ips.count) reachable=\(reachable) rss_kib=\(m.rss) peak_kib=\(m.peak) cpu_s=\(String(format: "%.2f", cpuSeconds() - cpu0))")
+        print("targets=\(ips.count) reachable=\(reachable) rss_kib=\(m.rss) peak_kib=\(m.peak) anon_kib=\(m.anon) cpu_s=\(String(format: "%.2f", cpuSeconds() - cpu0))")
         pinger.close()
         await http.shutdown()
     }
