@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 SCRATCH=${SCRATCH:-.build}   # a separate release tree (e.g. .build-rel) keeps debug builds undisturbed
 
 REAL=${REAL:-100}                 # real agents (cluster nodes); 0 skips (a)
-TARGETS=${TARGETS:-"1000 5000"}   # simulated targets for (b); empty skips it
+TARGETS=${TARGETS-"1000 5000"}    # simulated targets for (b); empty (TARGETS=) skips it
 RUN_SECONDS=${RUN_SECONDS:-60}
 ICMP_RUNS=${ICMP_RUNS:-3}         # repetitions of the ICMP CPU comparison (median)
 STEPS=${STEPS:-"agent icmp http"} # which measurements of (b) to run, per target count
@@ -112,6 +112,19 @@ for t in threads: t.join()
 times = sorted(seen.values())
 print(f"   black-hole of {victim}: reported by {len(times)}/{len(observers)} nodes, "
       f"p50 {times[len(times)//2]:.2f} s, max {times[-1]:.2f} s (goal <= 5 s at 100 nodes; polled every 0.2 s)")
+# The slowest observers next to their own scheduling delay (last minute): a late report from a
+# starved prober is the machine's CPU, not the detection logic.
+def prober(node):
+    try: return get(node, "/v1beta/status/wide")[0]["prober"]
+    except Exception: return None
+slow = sorted(observers, key=lambda x: -seen.get(x, 99))[:5]
+for node in slow:
+    p = prober(node)
+    delay = f"scheduling delay p99 {p['schedulingDelayP99']/1e6:.0f} ms, max {p['schedulingDelayMax']/1e6:.0f} ms" if p else "no wide status"
+    print(f"     {node}: {seen.get(node, float('nan')):.2f} s; {delay}")
+delays = sorted(p["schedulingDelayMax"] / 1e6 for p in map(prober, observers) if p)
+if delays:
+    print(f"   prober scheduling delay max over the last minute, all observers: median {delays[len(delays)//2]:.0f} ms, max {delays[-1]:.0f} ms")
 subprocess.run([agent, "cluster", "fault", "--name", name, victim, "--clear"], check=True, stdout=subprocess.DEVNULL)
 PY
   "$BIN/agent" cluster down --name "$NAME" >/dev/null

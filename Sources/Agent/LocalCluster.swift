@@ -84,6 +84,7 @@ public struct LocalCluster {
         var spec = rebuild ?? request.plan(name: name)
         let nodes = spec.nodes.count
         do {
+            try NeighbourTable().ensureCapacity(nodes: nodes, ipv6: spec.ipv6, progress: progress)
             progress("creating \(nodes) node namespaces and bridge")
             try ClusterNetwork(layout: layout, spec: spec).create()
             var controlPlane: ControlPlane?
