@@ -36,8 +36,6 @@ public struct KubernetesNodes: ClusterNodeList {
     let ciliumNodes: Reflector<CiliumNode>
 
     /// RFC 3986 unreserved characters: `=` and `,` of a selector are escaped.
-    static let queryValue = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
-
     /// The label of our health-endpoint DaemonSet's pods (deploy/).
     public static let defaultEndpointSelector = "app.kubernetes.io/name=nethealth-health-endpoint"
 
@@ -47,8 +45,7 @@ public struct KubernetesNodes: ClusterNodeList {
         self.clusterName = clusterName
         nodes = Reflector(client: client, collectionPath: "/api/v1/nodes")
         let podPath = endpointNamespace.map { "/api/v1/namespaces/\($0)/pods" } ?? "/api/v1/pods"
-        let selector = endpointSelector.addingPercentEncoding(withAllowedCharacters: Self.queryValue) ?? endpointSelector
-        endpoints = Reflector(client: client, collectionPath: podPath, query: "labelSelector=\(selector)")
+        endpoints = Reflector(client: client, collectionPath: podPath, query: KubeClient.labelSelectorQuery(endpointSelector))
         ciliumNodes = Reflector(client: client, collectionPath: "/apis/cilium.io/v2/ciliumnodes")
     }
 

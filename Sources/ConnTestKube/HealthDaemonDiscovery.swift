@@ -34,7 +34,7 @@ public enum HealthDaemonDiscovery {
     /// The first such DaemonSet with a ready pod (else the first found), nil when there is none.
     /// Listing needs `list daemonsets` cluster-wide; a refusal is thrown as the API's error.
     public static func find(_ client: KubeClient) async throws -> HealthDaemonLocation? {
-        let path = "/apis/apps/v1/daemonsets?labelSelector=app.kubernetes.io%2Fname%3D\(nameValue)"
+        let path = "/apis/apps/v1/daemonsets?" + KubeClient.labelSelectorQuery("\(nameLabel)=\(nameValue)")
         let found = try await client.get(path, as: ObjectList<DaemonSet>.self).items.compactMap(location)
         return found.first { $0.readyPods > 0 } ?? found.first
     }

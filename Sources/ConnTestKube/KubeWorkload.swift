@@ -117,7 +117,7 @@ public actor KubeWorkload {
     /// In conntest's namespace: deletes every object labelled as a run's (an earlier run's
     /// leftovers), then drains the pods. Returns how many objects it deleted.
     private func removeLeftovers(deadline: ContinuousClock.Instant) async throws -> Int {
-        let selector = "labelSelector=app.kubernetes.io%2Fmanaged-by%3D\(Self.managedByValue)"  // managedByLabel, escaped
+        let selector = KubeClient.labelSelectorQuery("\(Self.managedByLabel)=\(Self.managedByValue)")
         var removed = 0
         for collection in workloadCollections {
             let items: [KubeObject]

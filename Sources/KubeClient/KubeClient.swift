@@ -177,3 +177,11 @@ public final class KubeClient: Sendable {
         return "\(error)"
     }
 }
+
+extension KubeClient {
+    /// `labelSelector=<selector>` as a query item, percent-encoded (RFC 3986 unreserved kept).
+    public static func labelSelectorQuery(_ selector: String) -> String {
+        let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        return "labelSelector=" + (selector.addingPercentEncoding(withAllowedCharacters: unreserved) ?? selector)
+    }
+}

@@ -41,6 +41,11 @@ import Testing
         #expect(try healthDaemonSet(mountPath: "/elsewhere") == nil)
     }
 
+    @Test func labelSelectorsArePercentEncoded() {
+        #expect(KubeClient.labelSelectorQuery("app.kubernetes.io/managed-by=conntest") == "labelSelector=app.kubernetes.io%2Fmanaged-by%3Dconntest")
+        #expect(KubeClient.labelSelectorQuery("a in (x,y)") == "labelSelector=a%20in%20%28x%2Cy%29")
+    }
+
     @Test func tagFiltersDecideWhetherTheHealthScenarioMayRun() throws {
         #expect(try TagSelection.parse([]).mayMatchHealthChecks)
         #expect(try TagSelection.parse(["component=health"]).mayMatchHealthChecks)
