@@ -54,7 +54,7 @@ let package = Package(
             "HealthAPI", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .target(name: "HealthDaemon", dependencies: [
-            "HealthAPI", "ICMPProbe", "HTTPSupport", "HealthHistory",
+            "HealthAPI", "ICMPProbe", "HTTPSupport", "HealthHistory", "CLinuxIO",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -142,6 +142,8 @@ let package = Package(
         ], resources: [.copy("Fixtures")], swiftSettings: strict),
         // libbpf 1.x from Debian's libbpf-dev (links -lbpf).
         .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF", providers: [.apt(["libbpf-dev"])]),
+        // epoll, which Glibc's overlay does not export: the HTTP probe's reactor.
+        .systemLibrary(name: "CLinuxIO", path: "Sources/CLinuxIO"),
         // Per-pod L3/L4 policy in eBPF (bpf/policy.bpf.c): loader, tc attach, policy maps, drop events.
         .target(name: "Datapath", dependencies: ["CLibBPF"], swiftSettings: strict),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath"], swiftSettings: strict),

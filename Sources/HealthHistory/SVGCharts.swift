@@ -132,7 +132,8 @@ public enum Heatmap {
     public static func svg(nodes: [String], cells: [String: [String: Cell]], title: String) -> String {
         let cell = 56.0, labelWidth = 150.0, top = 150.0
         let n = Double(nodes.count)
-        let width = max(640, labelWidth + n * cell + 200), height = max(top + n * cell + 40, top + 6 * 20 + 20)
+        // Wide enough for the title too (bold 14 px sans runs about 8.5 px a character).
+        let width = max(640, labelWidth + n * cell + 200, 20 + Double(title.count) * 8.5), height = max(top + n * cell + 40, top + 6 * 20 + 20)
         func short(_ s: String) -> String { s.split(separator: "/").last.map(String.init) ?? s }
         var out = """
             <?xml version="1.0" encoding="UTF-8"?>

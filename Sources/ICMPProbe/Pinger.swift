@@ -125,7 +125,7 @@ public final class ICMPPinger: Sendable {
             }
             let packet = EchoPacket.build(family: target.family, identifier: identifier, sequence: seq, nonce: nonce)
             let table = self.table
-            switch sock.send(packet, to: target, beforeSend: { table.markSent(sequence: seq, at: realtimeNanos()) }) {
+            switch sock.send(packet, to: target, beforeSend: { table.markSent(sequence: seq, at: SocketTimestamp.now()) }) {
             case .sent, .transient: break
             case .failed(let msg):
                 table.finish(probe, .failed(msg))

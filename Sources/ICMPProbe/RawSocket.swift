@@ -2,18 +2,10 @@ import Glibc
 import Synchronization
 
 // Constants that Glibc's headers define as macros Swift cannot import.
-private let SO_TIMESTAMPNS_OLD: Int32 = 35  // == SCM_TIMESTAMPNS on 64-bit
 private let SO_RCVBUFFORCE_: Int32 = 33
 private let SOL_RAW_: Int32 = 255
 private let ICMP_FILTER_: Int32 = 1
 private let ICMP6_FILTER_: Int32 = 1
-
-@inline(__always)
-func realtimeNanos() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
 
 /// One raw ICMP socket plus the thread that reads it. The fd is only closed by the receive thread when it
 /// stops, under `fd`'s lock, so a concurrent sendto never hits a closed (or reused) descriptor.
@@ -42,8 +34,7 @@ final class RawSocket: Sendable {
             throw ICMPPingerError(errnoText(family == .v4 ? "socket(AF_INET, SOCK_RAW)" : "socket(AF_INET6, SOCK_RAW)", e) + hint, errno: e)
         }
         // Kernel receive timestamps make the RTT independent of thread wake-up latency.
-        var one: Int32 = 1
-        setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS_OLD, &one, socklen_t(MemoryLayout<Int32>.size))
+        SocketTimestamp.enable(s)
         // Room for a burst of replies when thousands of probes run at once.
         var buf: Int32 = 4 << 20
         if setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE_, &buf, socklen_t(MemoryLayout<Int32>.size)) != 0 {
@@ -198,7 +189,7 @@ final class RawSocket: Sendable {
                     if errno == EINTR { continue }
                     break  // EAGAIN: queue drained
                 }
-                let rx = Self.timestamp(ctl, ctlLen) ?? realtimeNanos()
+                let rx = SocketTimestamp.fromControl(ctl, length: ctlLen) ?? SocketTimestamp.now()
                 guard let src = sourceKey(name) else { continue }
                 handler(UnsafeRawBufferPointer(start: buf, count: n), src, rx)
             }
@@ -217,24 +208,6 @@ final class RawSocket: Sendable {
             }
             return nil
         }
-    }
-
-    /// Extracts SCM_TIMESTAMPNS (CLOCK_REALTIME) from the control buffer.
-    private static func timestamp(_ ctl: UnsafeMutableRawPointer, _ len: Int) -> Int64? {
-        let hdr = MemoryLayout<cmsghdr>.size
-        var off = 0
-        while off + hdr <= len {
-            let c = ctl.load(fromByteOffset: off, as: cmsghdr.self)
-            let clen = Int(c.cmsg_len)
-            guard clen >= hdr, off + clen <= len else { return nil }
-            if c.cmsg_level == SOL_SOCKET, c.cmsg_type == SO_TIMESTAMPNS_OLD,
-               clen >= hdr + MemoryLayout<timespec>.size {
-                let ts = ctl.loadUnaligned(fromByteOffset: off + hdr, as: timespec.self)
-                return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-            }
-            off += (clen + 7) & ~7
-        }
-        return nil
     }
 }
 

@@ -1,11 +1,11 @@
 @testable import HealthDaemon
-import NIOCore
+import Glibc
 import Testing
 
 /// When the raw HTTP probe considers a response complete (the moment its clock stops).
 @Suite struct HTTPResponseTests {
     static func complete(_ text: String, eof: Bool = false) -> (status: Int, reason: String)? {
-        HelloExchange.complete(ByteBuffer(string: text), atEOF: eof)
+        HelloResponse.complete(Array(text.utf8), atEOF: eof)
     }
 
     @Test func contentLengthChunkedAndEOF() {
@@ -22,11 +22,12 @@ import Testing
     }
 
     @Test func goErrorWording() {
-        #expect(HTTPProbe.goErrorText(HTTPProbe.DeadlineExceeded(), dial: "198.18.0.1:4240")
+        #expect(HTTPProbe.goErrorText(.timedOut, dial: "198.18.0.1:4240")
             == "context deadline exceeded (Client.Timeout exceeded while awaiting headers)")
-        #expect(HTTPProbe.goErrorText(IOError(errnoCode: 111, reason: "connect"), dial: "198.18.0.1:4240")
+        #expect(HTTPProbe.goErrorText(.connectFailed(errno: ECONNREFUSED), dial: "198.18.0.1:4240")
             == "dial tcp 198.18.0.1:4240: connect: connection refused")
-        #expect(HTTPProbe.goErrorText(ChannelError.connectTimeout(.seconds(1)), dial: "198.18.0.1:4240")
-            == "dial tcp 198.18.0.1:4240: connect: connection timed out")
+        #expect(HTTPProbe.goErrorText(.connectFailed(errno: EHOSTUNREACH), dial: "198.18.0.1:4240")
+            == "dial tcp 198.18.0.1:4240: connect: no route to host")
+        #expect(HTTPProbe.goErrorText(.endOfFile, dial: "198.18.0.1:4240") == "EOF")
     }
 }
