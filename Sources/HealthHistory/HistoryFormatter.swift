@@ -14,7 +14,9 @@ public enum HistoryFormatter {
         w.write("Node\tIP\tPath\tProto\tWindow\tSamples\tLoss\tp50\tp90\tp99\n")
         for s in r.series {
             let t = s.target
-            for win in s.windows {
+            // Windows from before a target's first sample (`--since 7d` on a day-old agent) are not shown;
+            // an empty window after it is a gap in the probing and is.
+            for win in s.windows.drop(while: { $0.samples == 0 }) {
                 let loss = win.samples == 0 ? "-" : String(format: "%.1f%%", win.lossPercent)
                 w.write("  \(t.shortNode)\t\(t.ip)\t\(t.path)\t\(t.protocol)\t\(win.start)\t\(win.samples)\t\(loss)\t"
                         + "\(rtt(win.p50))\t\(rtt(win.p90))\t\(rtt(win.p99))\n")

@@ -96,6 +96,20 @@ final class TrendAndChartTests: XCTestCase {
         XCTAssertEqual(lines[2], "c/node-2,198.18.0.12,host,ipv4,icmp,x,0,0,0.00,,,,,,")
         XCTAssertTrue(HistoryFormatter.table(r).contains("  node-2   198.18.0.12   host   icmp    2027-01-15T08:00:00Z   4         25.0%   1.5ms"), HistoryFormatter.table(r))
     }
+
+    func testTableLeavesOutWindowsBeforeTheFirstSampleButShowsGaps() {
+        let empty = { (start: String) in HistoryWindow(start: start, samples: 0, failures: 0) }
+        let full = HistoryWindow(start: "2027-01-15T08:02:00Z", samples: 4, failures: 0, min: 1_000_000, p10: 1_000_000,
+                                 p50: 1_500_000, p90: 2_000_000, p99: 2_000_000, max: 2_000_000)
+        let r = HistoryResponse(source: "c/node-1", since: "", until: "", stepSeconds: 60, trendWindowSeconds: 60,
+                                series: [Self.series("c/node-2", proto: "icmp", windows: [
+                                    empty("2027-01-15T08:00:00Z"), empty("2027-01-15T08:01:00Z"), full,
+                                    empty("2027-01-15T08:03:00Z"), full])])
+        let table = HistoryFormatter.table(r)
+        XCTAssertFalse(table.contains("08:00:00Z") || table.contains("08:01:00Z"), table)
+        XCTAssertTrue(table.contains("08:03:00Z"), table)
+        XCTAssertEqual(HistoryFormatter.csv(r).split(separator: "\n").count, 6, "CSV keeps every window")
+    }
 }
 
 /// What a test needs to know of an SVG: it parses as XML, its series groups and heatmap cells.
