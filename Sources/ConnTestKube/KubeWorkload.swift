@@ -3,7 +3,7 @@ import Foundation
 import KubeClient
 
 /// What the end of a run removes.
-public enum CleanupScope: String, Sendable, CaseIterable {
+public enum CleanupScope: Sendable {
     /// Nothing (`--no-cleanup`): the workload stays for `kubectl describe`.
     case nothing
     /// The objects the run applied and, in conntest's namespace, their ReplicaSets and pods, waited
