@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ICMPProbe
 
 /// `GET http://<ip>:<port>/hello` on a fresh connection, success = 200. The latency is what curl's
 /// `time_total` measures, from the send to the last byte of the response, but both ends are read

@@ -8,37 +8,6 @@ private let TCP_FASTOPEN_NO_COOKIE_: Int32 = 34
 private let MSG_FASTOPEN_: Int32 = 0x2000_0000
 private let MSG_NOSIGNAL_: Int32 = 0x4000
 
-/// An IP and port as the kernel takes them.
-struct PeerAddress: Sendable {
-    var storage = sockaddr_storage()
-    var length: socklen_t = 0
-    var family: Int32 = AF_INET
-
-    /// nil if `ip` is not an IPv4 or IPv6 literal.
-    init?(ip: String, port: Int) {
-        guard (0...65535).contains(port) else { return nil }
-        var v4 = sockaddr_in()
-        if inet_pton(AF_INET, ip, &v4.sin_addr) == 1 {
-            v4.sin_family = sa_family_t(AF_INET)
-            v4.sin_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &storage) { $0.copyBytes(from: withUnsafeBytes(of: v4) { Array($0) }) }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            family = AF_INET
-            return
-        }
-        var v6 = sockaddr_in6()
-        if inet_pton(AF_INET6, ip, &v6.sin6_addr) == 1 {
-            v6.sin6_family = sa_family_t(AF_INET6)
-            v6.sin6_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &storage) { $0.copyBytes(from: withUnsafeBytes(of: v6) { Array($0) }) }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            family = AF_INET6
-            return
-        }
-        return nil
-    }
-}
-
 /// How one request/response exchange ended.
 enum ExchangeResult: Sendable, Equatable {
     /// The whole response is in. `nanoseconds` runs from the send call to the kernel's receive
@@ -287,16 +256,13 @@ final class HTTPReactor: Sendable {
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, size)
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_FASTOPEN_NO_COOKIE_, &one, size)
             let stamped = SocketTimestamp.enable(fd)
-            var address = r.address
             var realtime = SocketTimestamp.now()
             var monotonic = Self.monotonic()
             var sent = -1
             var e = EOPNOTSUPP
             if reactor.fastOpen {
-                sent = withUnsafePointer(to: &address.storage) { sa in
-                    sa.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                        r.payload.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, MSG_FASTOPEN_ | MSG_NOSIGNAL_, sa, address.length) }
-                    }
+                sent = r.address.withSockaddr { sa, length in
+                    r.payload.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, MSG_FASTOPEN_ | MSG_NOSIGNAL_, sa, length) }
                 }
                 e = errno
             }
@@ -305,9 +271,7 @@ final class HTTPReactor: Sendable {
                     // Fast Open is off in this namespace (net.ipv4.tcp_fastopen): connect, and write once connected.
                     realtime = SocketTimestamp.now()
                     monotonic = Self.monotonic()
-                    let rc = withUnsafePointer(to: &address.storage) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
-                    }
+                    let rc = r.address.withSockaddr { connect(fd, $0, $1) }
                     e = rc == 0 ? EINPROGRESS : errno
                 }
                 guard e == EINPROGRESS || e == EAGAIN else {

@@ -58,6 +58,42 @@ struct Target: Sendable {
     }
 }
 
+/// An IP literal (IPv6 with an optional `%zone`, parsed as `Target.parse` does) and a port, as the
+/// kernel takes them: for the TCP sockets of other probes.
+public struct PeerAddress: Sendable {
+    public let family: Int32
+    private let storage: sockaddr_storage
+    private let length: socklen_t
+
+    /// nil if `ip` is not an IP literal or `port` is out of range.
+    public init?(ip: String, port: Int) {
+        guard (0...65535).contains(port), let target = Target.parse(ip) else { return nil }
+        let networkPort = in_port_t(UInt16(port).bigEndian)
+        var storage = sockaddr_storage()
+        switch target.family {
+        case .v4:
+            var sin = target.sin
+            sin.sin_port = networkPort
+            (family, length) = (AF_INET, Self.store(sin, in: &storage))
+        case .v6:
+            var sin6 = target.sin6
+            sin6.sin6_port = networkPort
+            (family, length) = (AF_INET6, Self.store(sin6, in: &storage))
+        }
+        self.storage = storage
+    }
+
+    private static func store<Address>(_ address: Address, in storage: inout sockaddr_storage) -> socklen_t {
+        withUnsafeMutableBytes(of: &storage) { destination in withUnsafeBytes(of: address) { destination.copyMemory(from: $0) } }
+        return socklen_t(MemoryLayout<Address>.size)
+    }
+
+    /// Calls `body` with the address as `sockaddr` and its length, for connect(2)/sendto(2).
+    public func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
+        withUnsafePointer(to: storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }
+    }
+}
+
 /// Go-style error text: "op: lower-cased strerror".
 func errnoText(_ op: String, _ code: Int32) -> String {
     guard let c = strerror(code) else { return "\(op): errno \(code)" }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 @testable import HealthDaemon
+import ICMPProbe
 import Synchronization
 import Testing
 
