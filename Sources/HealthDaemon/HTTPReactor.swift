@@ -40,8 +40,6 @@ final class HTTPReactor: Sendable {
         var requests: [Request] = []
         var started = false
         var closed = false
-        var epfd: Int32 = -1
-        var wakeRead: Int32 = -1
         var wakeWrite: Int32 = -1
     }
 
@@ -112,8 +110,6 @@ final class HTTPReactor: Sendable {
         }
         pthread_detach(tid)
         box.started = true
-        box.epfd = ep
-        box.wakeRead = pipeFDs[0]
         box.wakeWrite = pipeFDs[1]
         return nil
     }
@@ -204,8 +200,7 @@ final class HTTPReactor: Sendable {
                     if let x = exchanges[fd] { handle(x, events: events[i].events) }
                 }
                 if woken {
-                    var sink = [UInt8](repeating: 0, count: 256)
-                    while read(wake, &sink, sink.count) > 0 {}
+                    while read(wake, buffer, 4096) > 0 {}
                     for request in reactor.take(stopping: &stopping) { begin(request) }
                 }
                 expire(now: Self.monotonic())
